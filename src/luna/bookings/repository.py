@@ -1,0 +1,35 @@
+"""All SQL about bookings."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from luna.models import Booking, PlanParticipant
+from luna.schemas import Page
+
+
+def get(session: Session, booking_id: uuid.UUID) -> Booking | None:
+    return session.get(Booking, booking_id)
+
+
+def get_for_plan(session: Session, plan_id: uuid.UUID) -> Booking | None:
+    return session.scalar(select(Booking).where(Booking.plan_id == plan_id))
+
+
+def list_page(
+    session: Session, page: Page, plan_id: uuid.UUID | None, user_id: uuid.UUID | None
+) -> Sequence[Booking]:
+    stmt = select(Booking)
+    if plan_id is not None:
+        stmt = stmt.where(Booking.plan_id == plan_id)
+    if user_id is not None:
+        participating = select(PlanParticipant.plan_id).where(PlanParticipant.user_id == user_id)
+        stmt = stmt.where(Booking.plan_id.in_(participating))
+    stmt = stmt.order_by(Booking.created_at, Booking.id).limit(page.limit).offset(page.offset)
+    return session.scalars(stmt).all()
+
+
+def add(session: Session, booking: Booking) -> None:
+    session.add(booking)

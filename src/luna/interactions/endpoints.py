@@ -1,0 +1,68 @@
+import uuid
+
+from luna.auth.dependencies import CurrentCaller
+from luna.db import SessionDep
+from luna.interactions import service
+from luna.interactions.schemas import (
+    BatchResult,
+    InteractionBatch,
+    InteractionCreate,
+    InteractionRead,
+)
+from luna.routing import LunaRouter
+from luna.schemas import PageDep, error_responses
+
+router = LunaRouter(tags=["interactions"])
+
+LOG_ERRORS = error_responses({404: "User not found / Venue not found"})
+
+
+@router.post(
+    "/venues/{venue_id}/interactions",
+    response_model=InteractionRead,
+    status_code=201,
+    responses=LOG_ERRORS,
+)
+def log_interaction(
+    venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
+) -> object:
+    """Record that a user viewed, showed interest in or liked a venue."""
+    return service.log_interaction(session, venue_id, body)
+
+
+@router.post(
+    "/venues/{venue_id}/interact",
+    response_model=InteractionRead,
+    status_code=201,
+    responses=LOG_ERRORS,
+    deprecated=True,
+)
+def log_interaction_old_name(
+    venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
+) -> object:
+    """The prototype's name for `POST /venues/{venue_id}/interactions`; same behaviour."""
+    return service.log_interaction(session, venue_id, body)
+
+
+@router.post(
+    "/interactions/batch",
+    response_model=BatchResult,
+    status_code=201,
+    responses=error_responses({404: "interactions[i]: User not found / Venue not found"}),
+)
+def log_batch(body: InteractionBatch, session: SessionDep, caller: CurrentCaller) -> object:
+    """Log 1 to 5000 interactions at once; one bad item rejects the whole batch (its index is in
+    the error)."""
+    return BatchResult(inserted=service.log_batch(session, body.interactions))
+
+
+@router.get(
+    "/users/{user_id}/interactions",
+    response_model=list[InteractionRead],
+    responses=error_responses({404: "User not found"}),
+)
+def list_user_interactions(
+    user_id: uuid.UUID, session: SessionDep, page: PageDep, caller: CurrentCaller
+) -> object:
+    """A user's interactions, newest `occurred_at` first."""
+    return service.list_user_interactions(session, user_id, page)

@@ -1,0 +1,83 @@
+"""All SQL about interactions, including the engagement aggregates the recommenders read."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, SocialEdge, Venue
+from luna.schemas import Page
+
+# Aggregates shared by the queries below: positive count and total dwell of a group of rows.
+_is_positive = Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
+positive_count = func.count().filter(_is_positive)
+dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
+
+
+def add(session: Session, interaction: Interaction) -> None:
+    session.add(interaction)
+
+
+def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT per call (executemany): no ORM unit-of-work per row."""
+    session.execute(insert(Interaction), rows)
+
+
+def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:
+    stmt = (
+        select(Interaction)
+        .where(Interaction.user_id == user_id)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return session.scalars(stmt).all()
+
+
+def positive_counts_by_venue(session: Session) -> dict[uuid.UUID, int]:
+    """Positive interactions per venue, all users (global popularity)."""
+    stmt = (
+        select(Interaction.venue_id, func.count())
+        .where(_is_positive)
+        .group_by(Interaction.venue_id)
+    )
+    return {venue_id: count for venue_id, count in session.execute(stmt)}
+
+
+def engagement_by_venue(session: Session, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+    """(positive count, dwell seconds) of one user per venue they interacted with."""
+    stmt = (
+        select(Interaction.venue_id, positive_count, dwell_sum)
+        .where(Interaction.user_id == user_id)
+        .group_by(Interaction.venue_id)
+    )
+    return {venue_id: (int(pos), int(dwell)) for venue_id, pos, dwell in session.execute(stmt)}
+
+
+def companion_engagement_at_venue(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(positive count, dwell) at one venue of everyone `user_id` has an outgoing edge to."""
+    stmt = (
+        select(Interaction.user_id, positive_count, dwell_sum)
+        .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
+        .where(SocialEdge.user_id == user_id, Interaction.venue_id == venue_id)
+        .group_by(Interaction.user_id)
+    )
+    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def companion_engagement_in_category(
+    session: Session, user_id: uuid.UUID, category: str
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(positive count, dwell) over all venues of a category, per companion of `user_id`."""
+    stmt = (
+        select(Interaction.user_id, positive_count, dwell_sum)
+        .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
+        .join(Venue, Venue.id == Interaction.venue_id)
+        .where(SocialEdge.user_id == user_id, Venue.category == category)
+        .group_by(Interaction.user_id)
+    )
+    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}

@@ -1,0 +1,34 @@
+"""Every ORM class, imported here so Alembic and the tests see the whole schema."""
+
+from luna.models.base import Base
+from luna.models.booking import Booking
+from luna.models.enums import (
+    POSITIVE_INTERACTION_TYPES,
+    BookingStatus,
+    InteractionType,
+    ParticipantStatus,
+    PlanStatus,
+    RelationshipType,
+)
+from luna.models.interaction import Interaction
+from luna.models.plan import Plan, PlanParticipant
+from luna.models.social import SocialEdge
+from luna.models.user import User
+from luna.models.venue import Venue
+
+__all__ = [
+    "POSITIVE_INTERACTION_TYPES",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Interaction",
+    "InteractionType",
+    "ParticipantStatus",
+    "Plan",
+    "PlanParticipant",
+    "PlanStatus",
+    "RelationshipType",
+    "SocialEdge",
+    "User",
+    "Venue",
+]

@@ -1,0 +1,27 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from luna.models.base import Base, CreatedAtMixin, IdMixin, utcnow
+from luna.models.enums import InteractionType
+from luna.models.types import str_enum
+
+
+class Interaction(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "interactions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    venue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
+    interaction_type: Mapped[InteractionType] = mapped_column(str_enum(InteractionType))
+    dwell_time_seconds: Mapped[int] = mapped_column(default=0)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # A user's history (newest first) and per-(user, venue) engagement.
+        Index("ix_interactions_user_id_occurred_at", "user_id", "occurred_at"),
+        Index("ix_interactions_user_id_venue_id", "user_id", "venue_id"),
+        # Venue popularity and "who engaged with this venue".
+        Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
+    )

@@ -1,0 +1,45 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from luna.models.base import Base, CreatedAtMixin, IdMixin
+from luna.models.enums import ParticipantStatus, PlanStatus
+from luna.models.types import str_enum
+
+
+class Plan(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "plans"
+
+    title: Mapped[str | None] = mapped_column(String(200))
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    venue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("venues.id"))
+    start_time: Mapped[datetime]
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.pending)
+
+    participants: Mapped[list["PlanParticipant"]] = relationship(
+        lazy="raise",
+        order_by=lambda: (PlanParticipant.created_at, PlanParticipant.user_id),
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        Index("ix_plans_organizer_id", "organizer_id"),
+        Index("ix_plans_venue_id", "venue_id"),
+        Index("ix_plans_created_at_id", "created_at", "id"),
+    )
+
+
+class PlanParticipant(CreatedAtMixin, Base):
+    __tablename__ = "plan_participants"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[ParticipantStatus] = mapped_column(str_enum(ParticipantStatus))
+
+    __table_args__ = (Index("ix_plan_participants_user_id", "user_id"),)

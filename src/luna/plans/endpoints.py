@@ -1,0 +1,115 @@
+import uuid
+from typing import Annotated
+
+from fastapi import Query
+
+from luna.auth.dependencies import CurrentCaller
+from luna.bookings.schemas import BookingRead
+from luna.db import SessionDep
+from luna.dependencies import ProvidersDep
+from luna.models import ParticipantStatus
+from luna.plans import service
+from luna.plans.schemas import (
+    ConfirmResult,
+    ParticipantAdd,
+    ParticipantAnswer,
+    ParticipantDetail,
+    PlanCreate,
+    PlanRead,
+)
+from luna.routing import LunaRouter
+from luna.schemas import PageDep, error_responses
+
+router = LunaRouter(prefix="/plans", tags=["plans"])
+
+PLAN_NOT_FOUND = error_responses({404: "Plan not found"})
+
+
+@router.post(
+    "/",
+    response_model=PlanRead,
+    status_code=201,
+    responses=error_responses({404: "User not found / Venue not found"}),
+)
+def create_plan(body: PlanCreate, session: SessionDep, caller: CurrentCaller) -> object:
+    """A plan at a venue; the organizer takes part (accepted), the others are invited."""
+    return service.create_plan(session, body)
+
+
+@router.get("/", response_model=list[PlanRead])
+def list_plans(
+    session: SessionDep,
+    page: PageDep,
+    caller: CurrentCaller,
+    user_id: Annotated[
+        uuid.UUID | None, Query(description="Only plans this user organizes or takes part in")
+    ] = None,
+) -> object:
+    return service.list_plans(session, page, user_id)
+
+
+@router.get("/{plan_id}", response_model=PlanRead, responses=PLAN_NOT_FOUND)
+def get_plan(plan_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> object:
+    return service.get_plan(session, plan_id)
+
+
+@router.post(
+    "/{plan_id}/participants",
+    response_model=ParticipantDetail,
+    status_code=201,
+    responses=error_responses(
+        {
+            404: "Plan not found / User not found",
+            409: "User is already a participant / Plan is cancelled",
+        }
+    ),
+)
+def invite(
+    plan_id: uuid.UUID, body: ParticipantAdd, session: SessionDep, caller: CurrentCaller
+) -> object:
+    """Invite someone to the plan (status `invited`)."""
+    return service.invite(session, plan_id, body.user_id)
+
+
+@router.patch(
+    "/{plan_id}/participants/{user_id}",
+    response_model=ParticipantDetail,
+    responses=error_responses(
+        {404: "Plan not found / Participant not found", 409: "Plan is cancelled"}
+    ),
+)
+def answer_invitation(
+    plan_id: uuid.UUID,
+    user_id: uuid.UUID,
+    body: ParticipantAnswer,
+    session: SessionDep,
+    caller: CurrentCaller,
+) -> object:
+    """Accept or decline an invitation."""
+    return service.answer_invitation(session, plan_id, user_id, ParticipantStatus(body.status))
+
+
+@router.post(
+    "/{plan_id}/confirm",
+    response_model=ConfirmResult,
+    responses=error_responses({404: "Plan not found", 409: "Plan is cancelled"}),
+)
+def confirm_plan(
+    plan_id: uuid.UUID, session: SessionDep, providers: ProvidersDep, caller: CurrentCaller
+) -> object:
+    """The agent books the plan. Confirming again returns the same booking."""
+    plan, booking = service.confirm_plan(session, plan_id, providers)
+    return ConfirmResult(
+        plan_id=plan.id,
+        booking_id=booking.id,
+        status=plan.status,
+        booking=BookingRead.model_validate(booking),
+    )
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanRead, responses=PLAN_NOT_FOUND)
+def cancel_plan(
+    plan_id: uuid.UUID, session: SessionDep, providers: ProvidersDep, caller: CurrentCaller
+) -> object:
+    """Cancel the plan and its booking. Cancelling twice is harmless."""
+    return service.cancel_plan(session, plan_id, providers)

@@ -1,0 +1,52 @@
+"""All SQL about plans and their participants."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from luna.models import ParticipantStatus, Plan, PlanParticipant
+from luna.schemas import Page
+
+
+def get(session: Session, plan_id: uuid.UUID) -> Plan | None:
+    return session.get(Plan, plan_id)
+
+
+def get_with_participants(
+    session: Session, plan_id: uuid.UUID, *, lock: bool = False
+) -> Plan | None:
+    """The plan and its participants; `lock` takes the plan's row lock (PostgreSQL
+    `FOR UPDATE`; SQLite transactions are already serialized by BEGIN IMMEDIATE)."""
+    stmt = select(Plan).where(Plan.id == plan_id).options(selectinload(Plan.participants))
+    if lock:
+        stmt = stmt.with_for_update(of=Plan)
+    return session.scalar(stmt)
+
+
+def list_page(session: Session, page: Page, user_id: uuid.UUID | None) -> Sequence[Plan]:
+    stmt = select(Plan).options(selectinload(Plan.participants))
+    if user_id is not None:
+        # The organizer is always a participant, so this covers both roles.
+        taking_part = select(PlanParticipant.plan_id).where(PlanParticipant.user_id == user_id)
+        stmt = stmt.where(Plan.id.in_(taking_part))
+    stmt = stmt.order_by(Plan.created_at, Plan.id).limit(page.limit).offset(page.offset)
+    return session.scalars(stmt).all()
+
+
+def get_participant(
+    session: Session, plan_id: uuid.UUID, user_id: uuid.UUID
+) -> PlanParticipant | None:
+    return session.get(PlanParticipant, (plan_id, user_id))
+
+
+def count_accepted(session: Session, plan_id: uuid.UUID) -> int:
+    stmt = select(func.count()).where(
+        PlanParticipant.plan_id == plan_id, PlanParticipant.status == ParticipantStatus.accepted
+    )
+    return session.scalar(stmt) or 0
+
+
+def add(session: Session, obj: Plan | PlanParticipant) -> None:
+    session.add(obj)

@@ -1,0 +1,96 @@
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from luna.agent import flow
+from luna.agent.providers.registry import ProviderRegistry
+from luna.errors import Conflict, NotFound
+from luna.models import Booking, ParticipantStatus, Plan, PlanParticipant, PlanStatus
+from luna.plans import repository
+from luna.plans.schemas import PlanCreate
+from luna.schemas import Page
+from luna.users import service as user_service
+from luna.venues import service as venue_service
+
+PLAN_CANCELLED = "Plan is cancelled"
+
+
+def get_plan(session: Session, plan_id: uuid.UUID, *, lock: bool = False) -> Plan:
+    plan = repository.get_with_participants(session, plan_id, lock=lock)
+    if plan is None:
+        raise NotFound("Plan not found")
+    return plan
+
+
+def list_plans(session: Session, page: Page, user_id: uuid.UUID | None) -> Sequence[Plan]:
+    return repository.list_page(session, page, user_id)
+
+
+def create_plan(session: Session, data: PlanCreate) -> Plan:
+    user_service.get_user(session, data.organizer_id)
+    venue_service.get_venue(session, data.venue_id)
+    invitees = list(dict.fromkeys(pid for pid in data.participant_ids if pid != data.organizer_id))
+    user_service.require_users(session, set(invitees))
+    plan = Plan(
+        organizer_id=data.organizer_id,
+        venue_id=data.venue_id,
+        start_time=data.start_time,
+        title=data.title,
+        status=PlanStatus.pending,
+    )
+    plan.participants = [
+        PlanParticipant(user_id=data.organizer_id, status=ParticipantStatus.accepted)
+    ]
+    plan.participants += [
+        PlanParticipant(user_id=uid, status=ParticipantStatus.invited) for uid in invitees
+    ]
+    repository.add(session, plan)
+    session.flush()
+    return plan
+
+
+def invite(session: Session, plan_id: uuid.UUID, user_id: uuid.UUID) -> PlanParticipant:
+    plan = get_plan(session, plan_id, lock=True)
+    user_service.get_user(session, user_id)
+    if plan.status == PlanStatus.cancelled:
+        raise Conflict(PLAN_CANCELLED)
+    if any(p.user_id == user_id for p in plan.participants):
+        raise Conflict("User is already a participant")
+    participant = PlanParticipant(
+        plan_id=plan.id, user_id=user_id, status=ParticipantStatus.invited
+    )
+    repository.add(session, participant)
+    session.flush()
+    return participant
+
+
+def answer_invitation(
+    session: Session, plan_id: uuid.UUID, user_id: uuid.UUID, status: ParticipantStatus
+) -> PlanParticipant:
+    plan = get_plan(session, plan_id, lock=True)
+    participant = repository.get_participant(session, plan_id, user_id)
+    if participant is None:
+        raise NotFound("Participant not found")
+    if plan.status == PlanStatus.cancelled:
+        raise Conflict(PLAN_CANCELLED)
+    participant.status = status
+    session.flush()
+    return participant
+
+
+def confirm_plan(
+    session: Session, plan_id: uuid.UUID, providers: ProviderRegistry
+) -> tuple[Plan, Booking]:
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status == PlanStatus.cancelled:
+        raise Conflict(PLAN_CANCELLED)
+    booking = flow.book(session, plan, providers)
+    return plan, booking
+
+
+def cancel_plan(session: Session, plan_id: uuid.UUID, providers: ProviderRegistry) -> Plan:
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status != PlanStatus.cancelled:
+        flow.cancel(session, plan, providers)
+    return plan

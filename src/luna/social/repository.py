@@ -1,0 +1,45 @@
+"""All SQL about the social graph."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from luna.models import RelationshipType, SocialEdge, User
+from luna.schemas import Page
+
+
+def get(session: Session, user_id: uuid.UUID, other_user_id: uuid.UUID) -> SocialEdge | None:
+    return session.get(SocialEdge, (user_id, other_user_id))
+
+
+def outgoing(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[SocialEdge]:
+    stmt = (
+        select(SocialEdge)
+        .where(SocialEdge.user_id == user_id)
+        .order_by(SocialEdge.created_at, SocialEdge.other_user_id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return session.scalars(stmt).all()
+
+
+def companions(
+    session: Session, user_id: uuid.UUID
+) -> Sequence[Row[tuple[uuid.UUID, str, str, RelationshipType, float]]]:
+    """Everyone `user_id` has an outgoing edge to: (id, handle, name, relationship, strength)."""
+    stmt = (
+        select(User.id, User.handle, User.name, SocialEdge.relationship_type, SocialEdge.strength)
+        .join(SocialEdge, SocialEdge.other_user_id == User.id)
+        .where(SocialEdge.user_id == user_id)
+    )
+    return session.execute(stmt).all()
+
+
+def add(session: Session, edge: SocialEdge) -> None:
+    session.add(edge)
+
+
+def delete(session: Session, edge: SocialEdge) -> None:
+    session.delete(edge)

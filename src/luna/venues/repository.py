@@ -1,0 +1,54 @@
+"""All SQL about venues."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from luna.models import Venue
+from luna.schemas import Page
+
+
+def get(session: Session, venue_id: uuid.UUID) -> Venue | None:
+    return session.get(Venue, venue_id)
+
+
+def list_page(session: Session, page: Page, category: str | None) -> Sequence[Venue]:
+    stmt = select(Venue)
+    if category is not None:
+        stmt = stmt.where(Venue.category == category)
+    stmt = stmt.order_by(Venue.created_at, Venue.id).limit(page.limit).offset(page.offset)
+    return session.scalars(stmt).all()
+
+
+def in_box(
+    session: Session,
+    box: tuple[float, float, float, float],
+    category: str | None,
+) -> Sequence[Venue]:
+    """Venues inside a lat/lng box (the index prefilter of a radius search)."""
+    min_lat, max_lat, min_lng, max_lng = box
+    stmt = select(Venue).where(
+        Venue.lat.between(min_lat, max_lat), Venue.lng.between(min_lng, max_lng)
+    )
+    if category is not None:
+        stmt = stmt.where(Venue.category == category)
+    return session.scalars(stmt).all()
+
+
+def scoring_rows(
+    session: Session,
+) -> Sequence[Row[tuple[uuid.UUID, str, str | None, float, float]]]:
+    """Every venue's id, name, category and position: the candidate set of the recommender."""
+    return session.execute(select(Venue.id, Venue.name, Venue.category, Venue.lat, Venue.lng)).all()
+
+
+def add(session: Session, venue: Venue) -> None:
+    session.add(venue)
+
+
+def existing_ids(session: Session, venue_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not venue_ids:
+        return set()
+    return set(session.scalars(select(Venue.id).where(Venue.id.in_(venue_ids))))

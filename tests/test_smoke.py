@@ -1,0 +1,14 @@
+from tests.factories import create_user, create_venue, interact
+
+
+def test_health(client):
+    response = client.get("/health/")
+    assert response.json() == {"status": "healthy", "service": "Luna API Service", "database": "ok"}
+
+
+def test_reco_roundtrip(client):
+    user = create_user(client, home_lat=40.73, home_lng=-73.99)
+    venue = create_venue(client)
+    interact(client, user["id"], venue["id"])
+    body = client.get(f"/reco/venues/{user['id']}").json()
+    assert body[0]["venue_id"] == venue["id"]
