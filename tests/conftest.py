@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from luna.app import create_app
 from luna.config import Settings, normalize_database_url
-from luna.db import create_db_engine
+from luna.db import READ_ONLY, create_db_engine
 from luna.migrate import upgrade
 from luna.models import Base
 
@@ -120,6 +120,9 @@ def engine(app: FastAPI) -> Engine:
 
 @pytest.fixture
 def db_session(app: FastAPI) -> Iterator[Session]:
-    """A session on the same database as the app, for looking behind the API."""
-    with app.state.session_factory() as session:
+    """A session on the same database as the app, for looking behind the API.
+
+    Its transactions begin DEFERRED on SQLite, so an open read never blocks the app's writers.
+    """
+    with Session(app.state.engine.execution_options(**{READ_ONLY: True})) as session:
         yield session

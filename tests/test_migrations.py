@@ -1,7 +1,6 @@
 """The schema is made only by Alembic migrations, and they produce exactly the models."""
 
 import pytest
-
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text

@@ -14,6 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from luna.config import Settings
 
+# Execution option marking a transaction that will not write (see _configure_sqlite).
+READ_ONLY = "luna_read_only"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def create_db_engine(settings: Settings) -> Engine:
     url = settings.database_url
@@ -33,11 +37,13 @@ def create_db_engine(settings: Settings) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and writer transactions that do not deadlock.
+    """Foreign keys on, WAL, and writer transactions that do not fail under contention.
 
-    pysqlite opens transactions lazily and only for writes; a read that later writes can then
-    fail with "database is locked" at once. We take the write lock up front (BEGIN IMMEDIATE),
-    which serializes writers and lets busy_timeout queue them (SQLAlchemy's documented recipe).
+    With a deferred BEGIN, a transaction that reads and then writes fails at once with
+    "database is locked" if another writer got in between (busy_timeout cannot help). Write
+    transactions therefore take the write lock up front (BEGIN IMMEDIATE), which queues
+    writers on busy_timeout. Read-only transactions (connections with the READ_ONLY execution
+    option: GET requests) begin DEFERRED, so in WAL mode they never wait for or block writers.
     """
 
     @event.listens_for(engine, "connect")
@@ -52,7 +58,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -63,6 +70,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """One session and one transaction per request: commit on success, roll back on error."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
+        if request.method in READ_ONLY_METHODS:
+            session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
             session.commit()

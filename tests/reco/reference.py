@@ -18,7 +18,9 @@ def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * r * math.asin(math.sqrt(h))
 
 
-def positive_count(interactions: list[dict[str, Any]], user_id: str | None, venue_ids: set[str]) -> int:
+def positive_count(
+    interactions: list[dict[str, Any]], user_id: str | None, venue_ids: set[str]
+) -> int:
     return sum(
         1
         for i in interactions
@@ -30,7 +32,9 @@ def positive_count(interactions: list[dict[str, Any]], user_id: str | None, venu
 
 def dwell(interactions: list[dict[str, Any]], user_id: str, venue_ids: set[str]) -> int:
     return sum(
-        i["dwell_time_seconds"] for i in interactions if i["user_id"] == user_id and i["venue_id"] in venue_ids
+        i["dwell_time_seconds"]
+        for i in interactions
+        if i["user_id"] == user_id and i["venue_id"] in venue_ids
     )
 
 
@@ -47,7 +51,8 @@ def venue_scores(
             spatial = math.exp(-0.3 * dist)
         preference = min(
             1.0,
-            0.5 * positive_count(interactions, user["id"], {v["id"]}) + dwell(interactions, user["id"], {v["id"]}) / 300,
+            0.5 * positive_count(interactions, user["id"], {v["id"]})
+            + dwell(interactions, user["id"], {v["id"]}) / 300,
         )
         popularity = positive_count(interactions, None, {v["id"]}) / max_pop if max_pop > 0 else 0.0
         results.append(
@@ -55,10 +60,20 @@ def venue_scores(
                 "venue_id": v["id"],
                 "score": 0.4 * spatial + 0.4 * preference + 0.2 * popularity,
                 "distance_km": dist,
-                "features": {"spatial": spatial, "preference": preference, "popularity": popularity},
+                "features": {
+                    "spatial": spatial,
+                    "preference": preference,
+                    "popularity": popularity,
+                },
             }
         )
-    results.sort(key=lambda r: (-r["score"], math.inf if r["distance_km"] is None else r["distance_km"], r["venue_id"]))
+    results.sort(
+        key=lambda r: (
+            -r["score"],
+            math.inf if r["distance_km"] is None else r["distance_km"],
+            r["venue_id"],
+        )
+    )
     return results
 
 
@@ -76,10 +91,18 @@ def people_scores(
         f = e["other_user_id"]
         direct = category = 0.0
         if venue is not None:
-            direct = min(1.0, 0.5 * positive_count(interactions, f, {venue["id"]}) + dwell(interactions, f, {venue["id"]}) / 300)
+            direct = min(
+                1.0,
+                0.5 * positive_count(interactions, f, {venue["id"]})
+                + dwell(interactions, f, {venue["id"]}) / 300,
+            )
             if venue["category"] is not None:
                 same = {v["id"] for v in venues if v["category"] == venue["category"]}
-                category = min(1.0, 0.3 * positive_count(interactions, f, same) + dwell(interactions, f, same) / 600)
+                category = min(
+                    1.0,
+                    0.3 * positive_count(interactions, f, same)
+                    + dwell(interactions, f, same) / 600,
+                )
         results.append(
             {
                 "user_id": f,

@@ -21,7 +21,11 @@ def build_world(client, seed: int, n_users: int = 6, n_venues: int = 12, n_inter
     rng = random.Random(seed)
     users = []
     for i in range(n_users):
-        home = {} if i == 0 else {"home_lat": 40.6 + rng.random() * 0.3, "home_lng": -74.05 + rng.random() * 0.3}
+        home = (
+            {}
+            if i == 0
+            else {"home_lat": 40.6 + rng.random() * 0.3, "home_lng": -74.05 + rng.random() * 0.3}
+        )
         users.append(create_user(client, **home))
     venues = []
     for i in range(n_venues):
@@ -44,14 +48,27 @@ def build_world(client, seed: int, n_users: int = 6, n_venues: int = 12, n_inter
     for user in users[:-1]:
         for other in rng.sample(users, 3):
             if other["id"] != user["id"]:
-                connect(client, user["id"], other["id"], strength=rng.choice([0.0, 0.25, 0.5, 0.5, 0.9, 1.0]))
+                connect(
+                    client,
+                    user["id"],
+                    other["id"],
+                    strength=rng.choice([0.0, 0.25, 0.5, 0.5, 0.9, 1.0]),
+                )
     return users, venues
 
 
 def world_snapshot(client, users):
     venues = client.get("/venues/", params={"limit": 1000}).json()
-    interactions = [i for u in users for i in client.get(f"/users/{u['id']}/interactions", params={"limit": 1000}).json()]
-    edges = [e for u in users for e in client.get(f"/users/{u['id']}/edges", params={"limit": 1000}).json()]
+    interactions = [
+        i
+        for u in users
+        for i in client.get(f"/users/{u['id']}/interactions", params={"limit": 1000}).json()
+    ]
+    edges = [
+        e
+        for u in users
+        for e in client.get(f"/users/{u['id']}/edges", params={"limit": 1000}).json()
+    ]
     return venues, interactions, edges
 
 
@@ -107,7 +124,9 @@ def test_venue_score_worked_example(client):
     assert got[0]["distance_km"] == pytest.approx(0.0, abs=TOL)
     km = 6371.0 * math.pi / 180
     assert got[1]["distance_km"] == pytest.approx(km, rel=1e-12)
-    assert got[1]["features"] == pytest.approx({"spatial": math.exp(-0.3 * km), "preference": 0.2, "popularity": 0.0})
+    assert got[1]["features"] == pytest.approx(
+        {"spatial": math.exp(-0.3 * km), "preference": 0.2, "popularity": 0.0}
+    )
     assert got[1]["score"] == pytest.approx(0.4 * math.exp(-0.3 * km) + 0.4 * 0.2, abs=TOL)
 
 
@@ -179,7 +198,9 @@ def test_people_category_counts_every_venue_of_the_category(client):
     interact(client, friend["id"], elsewhere["id"], "like", dwell=600)
     (got,) = client.get(f"/reco/people/{user['id']}", params={"venue_id": target["id"]}).json()
     # category: 0.3·2 + (60 + 120)/600 = 0.9
-    assert got["features"] == pytest.approx({"social": 1.0, "direct": 0.7, "category": 0.9}, abs=TOL)
+    assert got["features"] == pytest.approx(
+        {"social": 1.0, "direct": 0.7, "category": 0.9}, abs=TOL
+    )
     assert got["score"] == pytest.approx(0.6 + 0.25 * 0.7 + 0.15 * 0.9, abs=TOL)
 
 

@@ -5,6 +5,11 @@ from luna.agent.providers.mock import MockProvider
 from luna.config import Settings
 
 
+class UnknownProvider(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"booking provider {name!r} is not configured")
+
+
 class ProviderRegistry:
     def __init__(self, providers: dict[str, BookingProvider], default: str) -> None:
         if default not in providers:
@@ -13,8 +18,14 @@ class ProviderRegistry:
         self.default = default
 
     def get(self, name: str | None) -> BookingProvider:
-        """The named provider, or the default when the venue names none (or an unknown one)."""
-        return self._providers.get(name or self.default) or self._providers[self.default]
+        """The named provider, or the default when the venue names none.
+
+        An unknown name is a configuration error, not a reason to book elsewhere quietly.
+        """
+        try:
+            return self._providers[name or self.default]
+        except KeyError:
+            raise UnknownProvider(name or "") from None
 
 
 def build_registry(settings: Settings) -> ProviderRegistry:
