@@ -84,19 +84,19 @@ def import_(
     ],
 ) -> None:
     """Bulk-load users.csv, venues.csv, social_edges.csv and interactions.csv (or .csv.gz)."""
-    from luna.bulk import ImportError_, import_directory
+    from luna.bulk import BulkImportError, import_directory
 
     engine = create_db_engine(get_settings())
     upgrade(engine)
     try:
         summary = import_directory(engine, directory, console=console)
-    except ImportError_ as exc:
+    except BulkImportError as exc:
         console.print(f"[red]Import failed:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     finally:
         engine.dispose()
     for name, count in summary.items():
-        console.print(f"{name}: {count} rows")
+        console.print(f"{name}: {count} row{'' if count == 1 else 's'}")
 
 
 if __name__ == "__main__":
