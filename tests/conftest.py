@@ -1,9 +1,9 @@
 """Fixtures: every API test runs against SQLite and PostgreSQL (a fixture parameter).
 
 PostgreSQL comes from LUNA_TEST_POSTGRES_URL (default: the local server). Each pytest run
-creates its own fresh database, migrates it with Alembic and drops it at the end; tests are
-isolated by truncating every table before each test. SQLite tests get a copy of a migrated
-template file. Under CI (CI=true) an unreachable PostgreSQL fails the run instead of skipping.
+creates its own fresh database, migrates it with Alembic and drops it at the end; SQLite gets
+a fresh migrated file. Tests are isolated by emptying every table before each test. Under CI
+(CI=true) an unreachable PostgreSQL fails the run instead of skipping.
 """
 
 import os
@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from luna.abuse import WriteRateLimiter
+from luna.agent.providers.registry import build_registry
 from luna.app import create_app
 from luna.config import Settings, normalize_database_url
 from luna.db import READ_ONLY, create_db_engine
@@ -63,6 +65,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, for tests that need a second, independent database."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     engine = create_db_engine(Settings(database_url=f"sqlite:///{path}"))
     upgrade(engine)
@@ -70,41 +73,89 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def sqlite_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This run's SQLite database (a copy of the template)."""
+    path = tmp_path_factory.mktemp("sqlite") / "luna.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+class AppCache:
+    """One app (and engine) per database and settings for the whole run.
+
+    Building a FastAPI app's routes happens on its first request and costs a few hundred
+    milliseconds; sharing apps keeps the suite fast. Each test still gets an empty database
+    and fresh per-app state (providers, rate limiter).
+    """
+
+    def __init__(self) -> None:
+        self._apps: dict[str, FastAPI] = {}
+        self._cleaners: dict[str, Engine] = {}
+
+    def app(self, settings: Settings) -> FastAPI:
+        key = settings.model_dump_json()
+        if key not in self._apps:
+            self._apps[key] = create_app(settings)
+        app = self._apps[key]
+        app.state.providers = build_registry(settings)
+        app.state.write_limiter = WriteRateLimiter(settings)
+        return app
+
+    def empty(self, url: str) -> None:
+        """Delete every row (the schema stays, at the latest migration)."""
+        if url not in self._cleaners:
+            self._cleaners[url] = create_db_engine(Settings(database_url=url))
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with self._cleaners[url].begin() as conn:
+            if url.startswith("sqlite"):
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+            else:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+    def close(self) -> None:
+        for app in self._apps.values():
+            app.state.engine.dispose()
+        for engine in self._cleaners.values():
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_cache() -> Iterator[AppCache]:
+    cache = AppCache()
+    yield cache
+    cache.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, app_cache: AppCache) -> str:
     """An empty, migrated database of each backend in turn."""
-    if request.param == "sqlite":
-        path = tmp_path / "luna.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("postgres_url")
-    _truncate_all(url)
+    url: str = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
+    app_cache.empty(url)
     return url
 
 
 @pytest.fixture
-def backend(db_url: str) -> str:
-    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
-
-
-@pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, luna_env="test")
+    """Authentication off, as for local development: the contract tests exercise behaviour;
+    tests/auth runs the same routes with authentication on."""
+    return Settings(
+        database_url=db_url,
+        luna_env="test",
+        luna_auth=False,
+        luna_write_rate_limit="1000000/minute",  # tests/test_abuse.py tests the limiter
+    )
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
-    yield application
-    application.state.engine.dispose()
+def app(settings: Settings, app_cache: AppCache) -> FastAPI:
+    return app_cache.app(settings)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 _counter = itertools.count()
 
@@ -69,3 +70,48 @@ def create_plan(
     response = client.post("/plans/", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+# --- Reading and asserting, shared by the API contract tests -----------------------------
+
+
+def list_all(client: TestClient, url: str, **params: Any) -> list[dict[str, Any]]:
+    """Every row of a list route (one page of the maximum size)."""
+    response = client.get(url, params={"limit": 1000, **params})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()
+    return rows
+
+
+def count(client: TestClient, url: str, **params: Any) -> int:
+    return len(list_all(client, url, **params))
+
+
+def send_raw(client: TestClient, method: str, url: str, text: str | bytes) -> Response:
+    """Send a body as is (NaN, broken JSON, ...) labelled as JSON."""
+    return client.request(method, url, content=text, headers={"content-type": "application/json"})
+
+
+def assert_error(response: Response, status: int, detail: str) -> None:
+    """A `{"detail": "..."}` error (SPEC §1)."""
+    assert response.status_code == status, response.text
+    assert response.json() == {"detail": detail}
+
+
+def assert_invalid(response: Response, *loc: str | int) -> list[dict[str, Any]]:
+    """A 422 in FastAPI's list form; with `loc`, one error's location starts with it."""
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert isinstance(errors, list) and errors, errors
+    for error in errors:
+        assert {"type", "loc", "msg"} <= error.keys(), error
+    if loc:
+        assert any(tuple(error["loc"][: len(loc)]) == loc for error in errors), errors
+    return errors
+
+
+def assert_utc(value: str) -> datetime:
+    """An ISO-8601 time that carries a UTC offset."""
+    parsed = datetime.fromisoformat(value)
+    assert parsed.utcoffset() == timedelta(0), value
+    return parsed

@@ -1,5 +1,7 @@
 """The schema is made only by Alembic migrations, and they produce exactly the models."""
 
+import uuid
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -56,3 +58,52 @@ def test_sqlite_enforces_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_upgrade_keeps_rows_of_tables_referring_to_a_rebuilt_table(db_url, backend):
+    """SQLite rebuilds `plans` in the second migration; its participants and bookings must
+    survive (a DROP TABLE with foreign keys on would cascade-delete them)."""
+    engine = create_db_engine(Settings(database_url=db_url))
+    downgrade(engine, "base")
+    upgrade(engine, "92ea349b1489")
+    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    user, venue, plan, booking = (uuid.uuid4() for _ in range(4))
+    now = "2030-01-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
+            {"id": as_id(user), "t": now},
+        )
+        conn.execute(
+            text("INSERT INTO venues (id, name, lat, lng, created_at) VALUES (:id, 'v', 0, 0, :t)"),
+            {"id": as_id(venue), "t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plans (id, organizer_id, venue_id, start_time, status, created_at) "
+                "VALUES (:id, :u, :v, :t, 'confirmed', :t)"
+            ),
+            {"id": as_id(plan), "u": as_id(user), "v": as_id(venue), "t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO plan_participants (plan_id, user_id, status, created_at) "
+                "VALUES (:p, :u, 'accepted', :t)"
+            ),
+            {"p": as_id(plan), "u": as_id(user), "t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO bookings (id, plan_id, provider, external_ref, status, party_size, "
+                "created_at) VALUES (:id, :p, 'mock', 'ref', 'booked', 1, :t)"
+            ),
+            {"id": as_id(booking), "p": as_id(plan), "t": now},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        counts = [
+            conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("plans", "plan_participants", "bookings")
+        ]
+    engine.dispose()
+    assert counts == [1, 1, 1]

@@ -12,3 +12,12 @@ def test_reco_roundtrip(client):
     interact(client, user["id"], venue["id"])
     body = client.get(f"/reco/venues/{user['id']}").json()
     assert body[0]["venue_id"] == venue["id"]
+
+
+def test_body_that_is_not_utf8_is_a_422(client):
+    response = client.post(
+        "/users/", content=b'{"handle": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert client.get("/users/").json() == []

@@ -1,10 +1,12 @@
-"""create_app(): routers, error handlers and what they share (engine, settings, providers)."""
+"""create_app(): routers, middleware, error handlers and what they share."""
 
 import logging
 
-from fastapi import FastAPI
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import Depends, FastAPI
 
 from luna import __version__
+from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter, limit_writes
 from luna.agent.providers.registry import build_registry
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
@@ -12,19 +14,27 @@ from luna.db import create_db_engine, create_session_factory
 from luna.errors import install_error_handlers
 from luna.health.endpoints import router as health_router
 from luna.interactions.endpoints import router as interactions_router
+from luna.observability.logging import configure_logging
+from luna.observability.metrics import install_metrics
+from luna.observability.middleware import AccessLogMiddleware
 from luna.plans.endpoints import router as plans_router
 from luna.reco.endpoints import router as reco_router
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
 
+logger = logging.getLogger(__name__)
+
 DESCRIPTION = """
 Luna tells a person **where to go** (venue recommendations), **who to go with** (people
 recommendations) and, once the group agrees, **books it** (a plan becomes a booking).
+
+Authenticate with `Authorization: Bearer <JWT>` (the **Authorize** button); `luna token
+USER_ID` prints a token, and `luna serve` prints ready ones for the demo data.
 """
 
-ROUTERS = (
-    health_router,
+# Routers whose every route needs a caller (and counts toward the write rate limit).
+API_ROUTERS = (
     users_router,
     venues_router,
     interactions_router,
@@ -37,7 +47,9 @@ ROUTERS = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
+    if not settings.luna_auth:
+        logger.warning("authentication is OFF (LUNA_AUTH=off): every caller is an admin")
     app = FastAPI(
         title="Luna API",
         version=__version__,
@@ -49,7 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.providers = build_registry(settings)
+    app.state.write_limiter = WriteRateLimiter(settings)
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    app.include_router(health_router)
+    for router in API_ROUTERS:
+        app.include_router(router, dependencies=[Depends(limit_writes)])
+    install_metrics(app)
+    # Outermost last: the request id exists before anything logs, and the access log sees
+    # the final status, including the body-size 413.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.luna_max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

@@ -1,15 +1,26 @@
-"""The `luna` command: serve, migrate, seed, import."""
+"""The `luna` command: serve, migrate, seed, import, token."""
 
+import os
+import tempfile
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from luna.config import get_settings
+from luna.auth.tokens import issue_token
+from luna.config import Settings, get_settings
 from luna.db import create_db_engine
 from luna.migrate import upgrade
+from luna.models import User
+
+# The subject of the admin token `luna serve` prints in development (no profile needed).
+ADMIN_TOKEN_SUBJECT = uuid.UUID("00000000-0000-4000-8000-00000000ad01")
 
 app = typer.Typer(
     help="Luna: where to go, who to go with, and an agent that books it.", no_args_is_help=True
@@ -41,7 +52,13 @@ def serve(
 
         if seed_demo(engine):
             console.print("[green]Loaded the demo data set.[/green]")
+    if not settings.luna_auth:
+        console.print("[bold yellow]Authentication is OFF (LUNA_AUTH=off): anyone is an admin.[/]")
+    elif settings.luna_env != "production":
+        _print_ready_tokens(engine, settings)
     engine.dispose()
+    if workers > 1:
+        _share_metrics_between_workers()
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "luna.app:create_app",
@@ -50,7 +67,46 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=False,  # luna.access logs requests without query strings
+        timeout_graceful_shutdown=settings.luna_shutdown_grace_seconds,
     )
+
+
+def _print_ready_tokens(engine: Engine, settings: Settings) -> None:
+    """So the demo is usable at once: paste one into Swagger's Authorize button."""
+    from luna.demo import DEMO_TOKEN_HANDLES, user_id
+
+    ready = []
+    with Session(engine) as session:
+        for handle in DEMO_TOKEN_HANDLES:
+            if session.get(User, user_id(handle)) is not None:
+                ready.append((handle, issue_token(settings, user_id(handle))))
+    ready.append(("admin", issue_token(settings, ADMIN_TOKEN_SUBJECT, admin=True)))
+    console.print("[bold]Ready tokens[/bold] (development only; Swagger: Authorize → paste):")
+    for who, token in ready:
+        # One unwrapped line each, so a terminal copy gets the whole token.
+        console.print(f"  {who}: {token}", soft_wrap=True, highlight=False)
+
+
+def _share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode: each worker writes its numbers to files in one
+    folder and /metrics sums them (must be set before the workers start)."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="luna-metrics-")
+
+
+@app.command()
+def token(
+    user_id: Annotated[uuid.UUID, typer.Argument(help="The user id the token speaks for (sub)")],
+    admin: Annotated[bool, typer.Option("--admin", help="Grant the admin role")] = False,
+    minutes: Annotated[
+        int | None, typer.Option(min=1, help="Lifetime (default LUNA_TOKEN_TTL_MINUTES)")
+    ] = None,
+) -> None:
+    """Print a bearer token signed with the configured LUNA_JWT_SECRET."""
+    settings = get_settings()
+    ttl = timedelta(minutes=minutes) if minutes else None
+    typer.echo(issue_token(settings, user_id, admin=admin, ttl=ttl))
 
 
 @app.command()

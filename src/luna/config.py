@@ -3,10 +3,14 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from limits import parse
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./luna.db"
+# Signs tokens in development and tests only: refused when LUNA_ENV=production.
+DEVELOPMENT_JWT_SECRET = "luna-development-secret-not-for-production"
+MIN_PRODUCTION_SECRET_LENGTH = 32
 
 
 def normalize_database_url(url: str) -> str:
@@ -52,6 +56,18 @@ class Settings(BaseSettings):
     luna_env: Literal["development", "test", "production"] = "development"
     # Booking: provider used for venues that do not name one.
     luna_default_provider: str = "mock"
+    # Authentication (SPEC §7): on unless LUNA_AUTH=off; never off in production.
+    luna_auth: bool = True
+    luna_jwt_secret: SecretStr | None = None
+    # When set, tokens must carry this `aud` (Supabase issues "authenticated").
+    luna_jwt_audience: str | None = None
+    luna_token_ttl_minutes: int = Field(24 * 60, ge=1, le=366 * 24 * 60)
+    # Seconds `luna serve` lets in-flight requests finish after SIGTERM.
+    luna_shutdown_grace_seconds: int = Field(30, ge=0)
+    # Abuse limits.
+    luna_max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    luna_write_rate_limit: str = "600/minute"
+    luna_rate_limit_storage: str = "memory://"
     reco: RecoSettings = Field(default_factory=RecoSettings)
 
     @field_validator("database_url")
@@ -59,10 +75,40 @@ class Settings(BaseSettings):
     def _normalize_url(cls, value: str) -> str:
         return normalize_database_url(value)
 
+    @field_validator("luna_write_rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '600/minute': {value!r}") from exc
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _secure_in_production(self) -> "Settings":
+        if self.luna_env != "production":
+            return self
+        if not self.luna_auth:
+            raise ValueError("LUNA_AUTH=off is refused when LUNA_ENV=production")
+        secret = self.luna_jwt_secret.get_secret_value() if self.luna_jwt_secret else ""
+        if len(secret) < MIN_PRODUCTION_SECRET_LENGTH or secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError(
+                f"LUNA_JWT_SECRET must be set to a secret of at least "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters when LUNA_ENV=production"
+            )
+        return self
+
+    @property
+    def jwt_secret(self) -> str:
+        """The configured secret, or the development one (never in production, see above)."""
+        if self.luna_jwt_secret is not None:
+            return self.luna_jwt_secret.get_secret_value()
+        return DEVELOPMENT_JWT_SECRET
 
     @property
     def is_sqlite(self) -> bool:

@@ -31,8 +31,10 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=10,
         max_overflow=10,
         pool_timeout=5,
-        # Fail fast when the server is unreachable instead of hanging a worker thread.
-        connect_args={"connect_timeout": 5},
+        # Fail fast when the server is unreachable instead of hanging a worker thread; work
+        # in UTC whatever the server's time zone (a far-future time read back in a positive
+        # offset would overflow Python's datetime).
+        connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
     )
 
 

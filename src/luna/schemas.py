@@ -24,6 +24,9 @@ def _no_control_chars(value: str) -> str:
     # PostgreSQL rejects NUL in text; other control characters are never meant in names.
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
         raise ValueError("control characters are not allowed")
+    # A lone surrogate (JSON "\ud800") cannot be encoded as UTF-8 by either database.
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValueError("invalid unicode (lone surrogate)")
     return value
 
 
@@ -82,3 +85,14 @@ class ErrorBody(BaseModel):
 def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for a route's `{"detail": ...}` errors."""
     return {code: {"model": ErrorBody, "description": text} for code, text in described.items()}
+
+
+# Errors any authenticated API route can answer (declared once per router).
+COMMON_ERRORS = error_responses(
+    {
+        401: "Not authenticated, or the token is invalid or expired",
+        403: "Authenticated but not allowed to do this",
+        413: "Request body too large",
+        429: "Too many writes: retry after the Retry-After header's seconds",
+    }
+)

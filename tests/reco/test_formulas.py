@@ -8,7 +8,6 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from luna.app import create_app
 from luna.config import RecoSettings, Settings
 from tests.factories import connect, create_user, create_venue, interact
 from tests.reco.reference import people_scores, venue_scores
@@ -163,10 +162,10 @@ def test_popularity_is_relative_to_the_most_liked_venue(client):
     assert got[side["id"]]["features"]["popularity"] == 0.25
 
 
-def test_ties_break_by_distance_then_venue_id(db_url):
+def test_ties_break_by_distance_then_venue_id(client_for):
     """With the spatial weight at 0 every venue scores 0: order is distance, then id."""
     reco = RecoSettings(venue_weight_spatial=0.0)
-    with client_for(db_url, reco) as client:
+    with client_for(reco) as client:
         user = create_user(client, home_lat=40.7, home_lng=-74.0)
         far = create_venue(client, lat=40.9, lng=-74.0)
         twins = [create_venue(client, lat=40.8, lng=-74.0) for _ in range(3)]
@@ -225,24 +224,29 @@ def test_venue_without_category_gives_zero_category_feature(client):
     assert got["features"]["category"] == 0.0
 
 
-@contextmanager
-def client_for(db_url: str, reco: RecoSettings) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=db_url, reco=reco))
-    try:
-        with TestClient(app) as client:
+@pytest.fixture
+def client_for(db_url: str, app_cache):
+    """A client for an app with other recommendation weights."""
+
+    @contextmanager
+    def make(reco: RecoSettings) -> Iterator[TestClient]:
+        settings = Settings(
+            database_url=db_url, reco=reco, luna_auth=False, luna_write_rate_limit="100000/minute"
+        )
+        with TestClient(app_cache.app(settings)) as client:
             yield client
-    finally:
-        app.state.engine.dispose()
+
+    return make
 
 
-def test_weights_come_from_settings(db_url):
+def test_weights_come_from_settings(client_for):
     reco = RecoSettings(
         venue_weight_spatial=1.0,
         venue_weight_preference=0.0,
         venue_weight_popularity=0.0,
         spatial_decay_per_km=1.0,
     )
-    with client_for(db_url, reco) as client:
+    with client_for(reco) as client:
         user = create_user(client, home_lat=40.0, home_lng=-73.0)
         venue = create_venue(client, lat=40.0, lng=-72.99)
         interact(client, user["id"], venue["id"], "like")

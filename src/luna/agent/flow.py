@@ -11,6 +11,7 @@ from luna.agent.providers.base import BookingRequest, ProviderRejected
 from luna.agent.providers.registry import ProviderRegistry
 from luna.bookings import repository as booking_repository
 from luna.models import Booking, BookingStatus, Plan, PlanStatus
+from luna.observability.metrics import BOOKING_OUTCOMES
 from luna.plans import repository as plan_repository
 from luna.venues import repository as venue_repository
 
@@ -37,9 +38,11 @@ def book(session: Session, plan: Plan, providers: ProviderRegistry) -> Booking:
             )
         )
     except ProviderRejected as rejected:
+        BOOKING_OUTCOMES.labels(provider.name, "rejected").inc()
         booking.status, booking.failure_reason = BookingStatus.failed, rejected.reason
         plan.status = PlanStatus.booking_failed
     else:
+        BOOKING_OUTCOMES.labels(provider.name, "booked").inc()
         booking.status, booking.external_ref, booking.failure_reason = (
             BookingStatus.booked,
             result.external_ref,
@@ -55,6 +58,7 @@ def cancel(session: Session, plan: Plan, providers: ProviderRegistry) -> None:
     booking = booking_repository.get_for_plan(session, plan.id)
     if booking is not None and booking.status == BookingStatus.booked and booking.external_ref:
         providers.get(booking.provider).cancel(booking.external_ref, f"cancel:{plan.id}")
+        BOOKING_OUTCOMES.labels(booking.provider, "cancelled").inc()
     if booking is not None:
         booking.status = BookingStatus.cancelled
     plan.status = PlanStatus.cancelled

@@ -1,7 +1,8 @@
-"""Who is calling. Every route depends on `CurrentCaller`.
+"""Who is calling. Every route except health and docs depends on `CurrentCaller`.
 
-Authentication (SPEC §7) is not built yet: every caller is an anonymous caller with full
-rights, as with `LUNA_AUTH=off`. The JWT check and the per-route rules plug in here.
+With authentication on (the default), the caller is read from `Authorization: Bearer <JWT>`;
+missing, expired or forged tokens are a 401. With LUNA_AUTH=off every caller is an anonymous
+developer with admin rights.
 """
 
 import uuid
@@ -9,6 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from luna.auth.tokens import InvalidToken, decode_token
+from luna.dependencies import SettingsDep
+from luna.errors import Forbidden, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -16,12 +22,72 @@ class Caller:
     user_id: uuid.UUID | None
     is_admin: bool
 
+    def is_user(self, user_id: uuid.UUID) -> bool:
+        return self.user_id == user_id
+
+    def ensure_self(self, user_id: uuid.UUID) -> None:
+        """A user acts only as themselves; admins may act for anyone."""
+        if not self.is_admin and self.user_id != user_id:
+            raise Forbidden("You can only act as yourself")
+
+    def ensure_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("Admins only")
+
+    def scope_to_self(self, user_id: uuid.UUID | None) -> uuid.UUID | None:
+        """A list filter: users see only their own rows (by default, and when they ask);
+        admins see what they ask for."""
+        if self.is_admin:
+            return user_id
+        self.ensure_self(user_id or self.user_id)  # type: ignore[arg-type]
+        return self.user_id
+
+    def own_profile_id(self, requested: uuid.UUID | None) -> uuid.UUID | None:
+        """With authentication on, a user creates only their own profile: its id is the
+        token's `sub`. Admins (and LUNA_AUTH=off) may create any user."""
+        if self.is_admin:
+            return requested
+        if requested is not None and requested != self.user_id:
+            raise Forbidden("You can only create your own profile")
+        return self.user_id
+
 
 ANONYMOUS_DEVELOPER = Caller(user_id=None, is_admin=True)
 
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="A JWT signed with LUNA_JWT_SECRET (HS256); `luna token USER_ID` prints one.",
+)
 
-def get_current_caller() -> Caller:
-    return ANONYMOUS_DEVELOPER
+
+def get_current_caller(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Caller:
+    if not settings.luna_auth:
+        return ANONYMOUS_DEVELOPER
+    if credentials is None:
+        raise Unauthorized("Not authenticated")
+    try:
+        claims = decode_token(settings, credentials.credentials)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+    return Caller(user_id=claims.user_id, is_admin=claims.is_admin)
 
 
 CurrentCaller = Annotated[Caller, Depends(get_current_caller)]
+
+
+def caller_acting_as_path_user(user_id: uuid.UUID, caller: CurrentCaller) -> Caller:
+    """For routes under /users/{user_id}/… and /reco/…/{user_id}: only that user (or an admin)."""
+    caller.ensure_self(user_id)
+    return caller
+
+
+def admin_caller(caller: CurrentCaller) -> Caller:
+    caller.ensure_admin()
+    return caller
+
+
+PathUserCaller = Annotated[Caller, Depends(caller_acting_as_path_user)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]

@@ -1,6 +1,6 @@
 import uuid
 
-from luna.auth.dependencies import CurrentCaller
+from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.db import SessionDep
 from luna.interactions import service
 from luna.interactions.schemas import (
@@ -10,9 +10,9 @@ from luna.interactions.schemas import (
     InteractionRead,
 )
 from luna.routing import LunaRouter
-from luna.schemas import PageDep, error_responses
+from luna.schemas import COMMON_ERRORS, PageDep, error_responses
 
-router = LunaRouter(tags=["interactions"])
+router = LunaRouter(tags=["interactions"], responses=COMMON_ERRORS)
 
 LOG_ERRORS = error_responses({404: "User not found / Venue not found"})
 
@@ -26,7 +26,8 @@ LOG_ERRORS = error_responses({404: "User not found / Venue not found"})
 def log_interaction(
     venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
 ) -> object:
-    """Record that a user viewed, showed interest in or liked a venue."""
+    """Record that you viewed, showed interest in or liked a venue."""
+    caller.ensure_self(body.user_id)
     return service.log_interaction(session, venue_id, body)
 
 
@@ -41,6 +42,7 @@ def log_interaction_old_name(
     venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
 ) -> object:
     """The prototype's name for `POST /venues/{venue_id}/interactions`; same behaviour."""
+    caller.ensure_self(body.user_id)
     return service.log_interaction(session, venue_id, body)
 
 
@@ -51,8 +53,10 @@ def log_interaction_old_name(
     responses=error_responses({404: "interactions[i]: User not found / Venue not found"}),
 )
 def log_batch(body: InteractionBatch, session: SessionDep, caller: CurrentCaller) -> object:
-    """Log 1 to 5000 interactions at once; one bad item rejects the whole batch (its index is in
-    the error)."""
+    """Log 1 to 5000 interactions at once; one bad item rejects the whole batch (its index is
+    in the error). Every item must be your own."""
+    for item in body.interactions:
+        caller.ensure_self(item.user_id)
     return BatchResult(inserted=service.log_batch(session, body.interactions))
 
 
@@ -62,7 +66,7 @@ def log_batch(body: InteractionBatch, session: SessionDep, caller: CurrentCaller
     responses=error_responses({404: "User not found"}),
 )
 def list_user_interactions(
-    user_id: uuid.UUID, session: SessionDep, page: PageDep, caller: CurrentCaller
+    user_id: uuid.UUID, session: SessionDep, page: PageDep, caller: PathUserCaller
 ) -> object:
-    """A user's interactions, newest `occurred_at` first."""
+    """Your interactions, newest `occurred_at` first."""
     return service.list_user_interactions(session, user_id, page)

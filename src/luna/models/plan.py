@@ -13,7 +13,10 @@ class Plan(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "plans"
 
     title: Mapped[str | None] = mapped_column(String(200))
-    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # NULL once the organizer deleted their account (the plan stays, cancelled, for the others).
+    organizer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     venue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("venues.id"))
     start_time: Mapped[datetime]
     status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.pending)

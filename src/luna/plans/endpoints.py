@@ -3,12 +3,13 @@ from typing import Annotated
 
 from fastapi import Query
 
-from luna.auth.dependencies import CurrentCaller
+from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.bookings.schemas import BookingRead
 from luna.db import SessionDep
 from luna.dependencies import ProvidersDep
 from luna.models import ParticipantStatus
 from luna.plans import service
+from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
 from luna.plans.schemas import (
     ConfirmResult,
     ParticipantAdd,
@@ -18,9 +19,9 @@ from luna.plans.schemas import (
     PlanRead,
 )
 from luna.routing import LunaRouter
-from luna.schemas import PageDep, error_responses
+from luna.schemas import COMMON_ERRORS, PageDep, error_responses
 
-router = LunaRouter(prefix="/plans", tags=["plans"])
+router = LunaRouter(prefix="/plans", tags=["plans"], responses=COMMON_ERRORS)
 
 PLAN_NOT_FOUND = error_responses({404: "Plan not found"})
 
@@ -32,7 +33,8 @@ PLAN_NOT_FOUND = error_responses({404: "Plan not found"})
     responses=error_responses({404: "User not found / Venue not found"}),
 )
 def create_plan(body: PlanCreate, session: SessionDep, caller: CurrentCaller) -> object:
-    """A plan at a venue; the organizer takes part (accepted), the others are invited."""
+    """A plan you organize at a venue; you take part (accepted), the others are invited."""
+    caller.ensure_self(body.organizer_id)
     return service.create_plan(session, body)
 
 
@@ -42,14 +44,16 @@ def list_plans(
     page: PageDep,
     caller: CurrentCaller,
     user_id: Annotated[
-        uuid.UUID | None, Query(description="Only plans this user organizes or takes part in")
+        uuid.UUID | None,
+        Query(description="Plans this user organizes or takes part in (default: yours)"),
     ] = None,
 ) -> object:
-    return service.list_plans(session, page, user_id)
+    return service.list_plans(session, page, caller.scope_to_self(user_id))
 
 
 @router.get("/{plan_id}", response_model=PlanRead, responses=PLAN_NOT_FOUND)
-def get_plan(plan_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> object:
+def get_plan(plan_id: VisiblePlanId, session: SessionDep) -> object:
+    """A plan, for its participants."""
     return service.get_plan(session, plan_id)
 
 
@@ -64,10 +68,8 @@ def get_plan(plan_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> 
         }
     ),
 )
-def invite(
-    plan_id: uuid.UUID, body: ParticipantAdd, session: SessionDep, caller: CurrentCaller
-) -> object:
-    """Invite someone to the plan (status `invited`)."""
+def invite(plan_id: OrganizedPlanId, body: ParticipantAdd, session: SessionDep) -> object:
+    """Invite someone to your plan (status `invited`)."""
     return service.invite(session, plan_id, body.user_id)
 
 
@@ -83,9 +85,9 @@ def answer_invitation(
     user_id: uuid.UUID,
     body: ParticipantAnswer,
     session: SessionDep,
-    caller: CurrentCaller,
+    caller: PathUserCaller,
 ) -> object:
-    """Accept or decline an invitation."""
+    """Accept or decline your invitation."""
     return service.answer_invitation(session, plan_id, user_id, ParticipantStatus(body.status))
 
 
@@ -94,10 +96,8 @@ def answer_invitation(
     response_model=ConfirmResult,
     responses=error_responses({404: "Plan not found", 409: "Plan is cancelled"}),
 )
-def confirm_plan(
-    plan_id: uuid.UUID, session: SessionDep, providers: ProvidersDep, caller: CurrentCaller
-) -> object:
-    """The agent books the plan. Confirming again returns the same booking."""
+def confirm_plan(plan_id: OrganizedPlanId, session: SessionDep, providers: ProvidersDep) -> object:
+    """The agent books your plan. Confirming again returns the same booking."""
     plan, booking = service.confirm_plan(session, plan_id, providers)
     return ConfirmResult(
         plan_id=plan.id,
@@ -108,8 +108,6 @@ def confirm_plan(
 
 
 @router.post("/{plan_id}/cancel", response_model=PlanRead, responses=PLAN_NOT_FOUND)
-def cancel_plan(
-    plan_id: uuid.UUID, session: SessionDep, providers: ProvidersDep, caller: CurrentCaller
-) -> object:
-    """Cancel the plan and its booking. Cancelling twice is harmless."""
+def cancel_plan(plan_id: OrganizedPlanId, session: SessionDep, providers: ProvidersDep) -> object:
+    """Cancel your plan and its booking. Cancelling twice is harmless."""
     return service.cancel_plan(session, plan_id, providers)

@@ -2,11 +2,12 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from luna.models import ParticipantStatus, Plan, PlanParticipant
+from luna.models import ParticipantStatus, Plan, PlanParticipant, PlanStatus
 from luna.schemas import Page
 
 
@@ -50,3 +51,18 @@ def count_accepted(session: Session, plan_id: uuid.UUID) -> int:
 
 def add(session: Session, obj: Plan | PlanParticipant) -> None:
     session.add(obj)
+
+
+def organized_upcoming(session: Session, organizer_id: uuid.UUID, now: datetime) -> Sequence[Plan]:
+    """Plans someone organizes that have not started and are not cancelled, locked."""
+    stmt = (
+        select(Plan)
+        .where(
+            Plan.organizer_id == organizer_id,
+            Plan.start_time > now,
+            Plan.status != PlanStatus.cancelled,
+        )
+        .order_by(Plan.id)
+        .with_for_update()
+    )
+    return session.scalars(stmt).all()

@@ -50,7 +50,9 @@ class ParticipantDetail(ParticipantRead):
 class PlanRead(LunaModel):
     id: uuid.UUID
     title: str | None
-    organizer_id: uuid.UUID
+    organizer_id: uuid.UUID | None = Field(
+        description="Null if the organizer deleted their account"
+    )
     venue_id: uuid.UUID
     start_time: UtcDatetime
     status: PlanStatus

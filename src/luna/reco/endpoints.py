@@ -3,14 +3,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from luna.auth.dependencies import CurrentCaller
+from luna.auth.dependencies import PathUserCaller
 from luna.db import SessionDep
 from luna.dependencies import SettingsDep
 from luna.reco import service
 from luna.reco.schemas import PersonRecommendation, VenueRecommendation
-from luna.schemas import error_responses
+from luna.schemas import COMMON_ERRORS, error_responses
 
-router = APIRouter(prefix="/reco", tags=["recommendations"])
+router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ERRORS)
 
 RecoLimit = Annotated[int, Query(ge=1, le=100, description="How many results (max 100)")]
 
@@ -24,7 +24,7 @@ def recommend_venues(
     user_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    caller: CurrentCaller,
+    caller: PathUserCaller,
     limit: RecoLimit = 10,
 ) -> object:
     """Where to go: every venue scored by distance from home, the user's own engagement and
@@ -41,7 +41,7 @@ def recommend_people(
     user_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    caller: CurrentCaller,
+    caller: PathUserCaller,
     venue_id: Annotated[uuid.UUID | None, Query(description="Rank for this venue")] = None,
     limit: RecoLimit = 10,
 ) -> object:

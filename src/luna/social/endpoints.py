@@ -2,14 +2,14 @@ import uuid
 
 from fastapi import Response
 
-from luna.auth.dependencies import CurrentCaller
+from luna.auth.dependencies import PathUserCaller
 from luna.db import SessionDep
 from luna.routing import LunaRouter
-from luna.schemas import PageDep, error_responses
+from luna.schemas import COMMON_ERRORS, PageDep, error_responses
 from luna.social import service
 from luna.social.schemas import EdgeRead, EdgeUpsert
 
-router = LunaRouter(prefix="/users/{user_id}/edges", tags=["social graph"])
+router = LunaRouter(prefix="/users/{user_id}/edges", tags=["social graph"], responses=COMMON_ERRORS)
 
 
 @router.put(
@@ -26,7 +26,7 @@ def upsert_edge(
     body: EdgeUpsert,
     response: Response,
     session: SessionDep,
-    caller: CurrentCaller,
+    caller: PathUserCaller,
 ) -> object:
     """Create (201) or replace (200) the directed edge user → other user."""
     edge, created = service.upsert_edge(session, user_id, other_user_id, body)
@@ -36,7 +36,7 @@ def upsert_edge(
 
 @router.get("", response_model=list[EdgeRead], responses=error_responses({404: "User not found"}))
 def list_edges(
-    user_id: uuid.UUID, session: SessionDep, page: PageDep, caller: CurrentCaller
+    user_id: uuid.UUID, session: SessionDep, page: PageDep, caller: PathUserCaller
 ) -> object:
     """A user's outgoing edges."""
     return service.list_edges(session, user_id, page)
@@ -48,7 +48,7 @@ def list_edges(
     responses=error_responses({404: "User not found / Edge not found"}),
 )
 def delete_edge(
-    user_id: uuid.UUID, other_user_id: uuid.UUID, session: SessionDep, caller: CurrentCaller
+    user_id: uuid.UUID, other_user_id: uuid.UUID, session: SessionDep, caller: PathUserCaller
 ) -> Response:
     service.delete_edge(session, user_id, other_user_id)
     return Response(status_code=204)

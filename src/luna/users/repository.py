@@ -32,3 +32,9 @@ def existing_ids(session: Session, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 
 def add(session: Session, user: User) -> None:
     session.add(user)
+
+
+def delete(session: Session, user: User) -> None:
+    """The database removes the rest: interactions, edges both ways and participations
+    (ON DELETE CASCADE), and un-sets the organizer of their plans (SET NULL)."""
+    session.delete(user)

@@ -58,3 +58,12 @@ class UserRead(LunaModel):
     home_lat: float | None
     home_lng: float | None
     created_at: UtcDatetime
+
+
+def present_user(user: object, *, show_home: bool) -> UserRead:
+    """A profile as a given viewer may see it: home coordinates only for the person
+    themselves (and admins); others get nulls."""
+    read = UserRead.model_validate(user)
+    if show_home:
+        return read
+    return read.model_copy(update={"home_lat": None, "home_lng": None})

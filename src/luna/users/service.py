@@ -4,8 +4,12 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from luna.agent import flow
+from luna.agent.providers.registry import ProviderRegistry
 from luna.errors import Conflict, NotFound
 from luna.models import User
+from luna.models.base import utcnow
+from luna.plans import repository as plan_repository
 from luna.schemas import Page
 from luna.users import repository
 from luna.users.schemas import UserCreate, UserUpdate
@@ -65,3 +69,16 @@ def _flush_or_conflict(session: Session) -> None:
         session.flush()
     except IntegrityError as exc:
         raise Conflict(HANDLE_TAKEN) from exc
+
+
+def delete_user(session: Session, user_id: uuid.UUID, providers: ProviderRegistry) -> None:
+    """Delete an account and everything that is only about that person.
+
+    Upcoming plans they organize are cancelled first (their bookings through the agent), so
+    the other participants see a cancelled plan rather than one nobody runs.
+    """
+    user = get_user(session, user_id)
+    for plan in plan_repository.organized_upcoming(session, user_id, utcnow()):
+        flow.cancel(session, plan, providers)
+    repository.delete(session, user)
+    session.flush()

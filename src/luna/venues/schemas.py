@@ -1,4 +1,6 @@
+import re
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Self
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -6,6 +8,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from luna.schemas import Description, Latitude, Longitude, LunaModel, Name, UtcDatetime
 
 CATEGORY_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+CATEGORY_REGEX = re.compile(CATEGORY_PATTERN)
 
 
 def _lower(value: object) -> object:
@@ -62,3 +65,18 @@ class VenueRead(LunaModel):
     price_level: int | None
     rating: float | None
     created_at: UtcDatetime
+
+
+@dataclass(frozen=True)
+class NearPoint:
+    lat: float
+    lng: float
+    radius_km: float
+
+
+@dataclass(frozen=True)
+class VenueQuery:
+    """Filters of GET /venues/: a category, and optionally a circle to search in."""
+
+    category: str | None
+    near: NearPoint | None

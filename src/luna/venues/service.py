@@ -8,7 +8,7 @@ from luna.geo import bounding_box, haversine_km
 from luna.models import Venue
 from luna.schemas import Page
 from luna.venues import repository
-from luna.venues.schemas import VenueCreate, VenueUpdate
+from luna.venues.schemas import NearPoint, VenueCreate, VenueQuery, VenueUpdate
 
 
 def get_venue(session: Session, venue_id: uuid.UUID) -> Venue:
@@ -18,23 +18,23 @@ def get_venue(session: Session, venue_id: uuid.UUID) -> Venue:
     return venue
 
 
-def list_venues(session: Session, page: Page, category: str | None) -> Sequence[Venue]:
-    return repository.list_page(session, page, category)
+def list_venues(session: Session, page: Page, query: VenueQuery) -> Sequence[Venue]:
+    if query.near is None:
+        return repository.list_page(session, page, query.category)
+    return _search_near(session, page, query.category, query.near)
 
 
-def search_near(
-    session: Session,
-    page: Page,
-    category: str | None,
-    lat: float,
-    lng: float,
-    radius_km: float,
+def _search_near(
+    session: Session, page: Page, category: str | None, near: NearPoint
 ) -> list[Venue]:
-    """Venues within `radius_km` of a point, nearest first (ties: creation time, then id)."""
-    candidates = repository.in_box(session, bounding_box(lat, lng, radius_km), category)
-    with_distance = [(haversine_km(lat, lng, v.lat, v.lng), v) for v in candidates]
+    """Venues within the circle, nearest first (ties: creation time, then id)."""
+    box = bounding_box(near.lat, near.lng, near.radius_km)
+    with_distance = [
+        (haversine_km(near.lat, near.lng, v.lat, v.lng), v)
+        for v in repository.in_box(session, box, category)
+    ]
     inside = sorted(
-        ((d, v) for d, v in with_distance if d <= radius_km),
+        ((d, v) for d, v in with_distance if d <= near.radius_km),
         key=lambda pair: (pair[0], pair[1].created_at, pair[1].id),
     )
     return [v for _, v in inside[page.offset : page.offset + page.limit]]

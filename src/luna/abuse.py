@@ -1,0 +1,99 @@
+"""Abuse limits: a cap on request bodies and per-user rate limits on writes.
+
+Both are settings (LUNA_MAX_BODY_BYTES, LUNA_WRITE_RATE_LIMIT, LUNA_RATE_LIMIT_STORAGE).
+The rate limiter counts in memory by default (per process); point LUNA_RATE_LIMIT_STORAGE at
+Redis (`redis://127.0.0.1:6379`) so that several workers or machines share one count.
+"""
+
+import math
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from luna.auth.dependencies import Caller, get_current_caller
+from luna.config import Settings
+from luna.errors import LunaError
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class TooManyRequests(LunaError):
+    status_code = 429
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many requests: slow down and retry later")
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over the cap, whether announced by Content-Length or streamed chunked."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+        rejected = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, rejected
+            message = await receive()
+            if message["type"] == "http.request" and not rejected:
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Answer now, and tell the app the client is gone so it stops reading.
+                    rejected = True
+                    await self._reject(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not rejected:
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"Request body too large (limit {self.max_bytes} bytes)"
+        await JSONResponse(status_code=413, content={"detail": detail})(scope, receive, send)
+
+
+class WriteRateLimiter:
+    def __init__(self, settings: Settings) -> None:
+        self.limit: RateLimitItem = parse(settings.luna_write_rate_limit)
+        self._limiter = MovingWindowRateLimiter(
+            storage_from_string(settings.luna_rate_limit_storage)
+        )
+
+    def hit(self, key: str) -> None:
+        if self._limiter.hit(self.limit, key):
+            return
+        reset_at, _remaining = self._limiter.get_window_stats(self.limit, key)
+        raise TooManyRequests(max(1, math.ceil(reset_at - time.time())))
+
+
+def limit_writes(request: Request, caller: Annotated[Caller, Depends(get_current_caller)]) -> None:
+    """Counts every write per user (per client address when nobody is signed in)."""
+    if request.method not in WRITE_METHODS:
+        return
+    limiter: WriteRateLimiter = request.app.state.write_limiter
+    client = request.client.host if request.client else "unknown"
+    limiter.hit(f"user:{caller.user_id}" if caller.user_id else f"addr:{client}")

@@ -1,0 +1,1 @@
+"""Logs, request ids and metrics: what an operator sees of a running Luna."""

@@ -1,0 +1,104 @@
+"""Graceful shutdown: a request in flight when `luna serve` gets SIGTERM still completes."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx2
+import pytest
+from sqlalchemy import create_engine, text
+
+from luna.auth.tokens import issue_token
+from luna.config import Settings
+
+SECRET = "shutdown-secret-0123456789-0123456789-0123"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stdout.read() if process.stdout else "server exited")
+        try:
+            if httpx2.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def test_in_flight_request_finishes_after_sigterm(db_url, backend):
+    if backend != "postgresql":
+        pytest.skip("needs a row lock held from outside the server (PostgreSQL)")
+    settings = Settings(database_url=db_url, luna_jwt_secret=SECRET)
+    admin = {"Authorization": f"Bearer {issue_token(settings, uuid.uuid4(), admin=True)}"}
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": db_url, "LUNA_JWT_SECRET": SECRET, "LUNA_ENV": "test"}
+    luna = Path(sys.executable).parent / "luna"
+    process = subprocess.Popen(
+        [str(luna), "serve", "--port", str(port), "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_up(base_url, process)
+        organizer = httpx2.post(
+            f"{base_url}/users/", json={"handle": "o", "name": "O"}, headers=admin
+        ).json()
+        venue = httpx2.post(
+            f"{base_url}/venues/", json={"name": "V", "lat": 1, "lng": 1}, headers=admin
+        ).json()
+        plan = httpx2.post(
+            f"{base_url}/plans/",
+            json={
+                "organizer_id": organizer["id"],
+                "venue_id": venue["id"],
+                "start_time": "2099-01-01T20:00:00Z",
+            },
+            headers=admin,
+        ).json()
+
+        # Hold the plan's row lock so that the confirm below is in flight for a while.
+        blocker = create_engine(db_url)
+        with blocker.connect() as conn:
+            conn.execute(text("BEGIN"))
+            conn.execute(text("SELECT id FROM plans WHERE id = :id FOR UPDATE"), {"id": plan["id"]})
+            result: dict[str, httpx2.Response] = {}
+            confirming = threading.Thread(
+                target=lambda: result.setdefault(
+                    "confirm",
+                    httpx2.post(
+                        f"{base_url}/plans/{plan['id']}/confirm", headers=admin, timeout=30
+                    ),
+                )
+            )
+            confirming.start()
+            time.sleep(1.0)  # the request is now waiting on the lock inside the server
+            process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            assert process.poll() is None, "the server quit with a request in flight"
+            conn.execute(text("COMMIT"))
+        blocker.dispose()
+        confirming.join(timeout=30)
+        assert result["confirm"].status_code == 200
+        assert result["confirm"].json()["status"] == "confirmed"
+        # uvicorn re-raises the signal once it has shut down, the conventional exit for it.
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
