@@ -13,7 +13,6 @@ per file. The target is 1M interactions in well under a minute.
 import argparse
 import csv
 import gzip
-import os
 import random
 import tempfile
 import time
@@ -24,13 +23,12 @@ from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, text
+from scratchdb import DEFAULT_ADMIN_URL, scratch_database
 from sqlalchemy.engine import make_url
 
 from luna.bulk import import_directory
-from luna.config import Settings, normalize_database_url
+from luna.config import Settings
 from luna.db import create_db_engine
-from luna.migrate import upgrade
 
 CATEGORIES = ["bar", "cafe", "coffee-shop", "restaurant", "club", "museum", "park", "gallery"]
 KINDS = ["view", "view", "view", "interest", "like"]
@@ -109,10 +107,7 @@ def main() -> None:
     parser.add_argument("--venues", type=int, default=2_000)
     parser.add_argument("--edges", type=int, default=100_000)
     parser.add_argument("--interactions", type=int, default=1_000_000)
-    default_url = os.environ.get(
-        "LUNA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--url", default=default_url, help="admin URL of a PostgreSQL server")
+    parser.add_argument("--url", default=DEFAULT_ADMIN_URL, help="admin URL of a PostgreSQL server")
     args = parser.parse_args()
     console = Console(stderr=True)
 
@@ -122,15 +117,9 @@ def main() -> None:
         generate(folder, args.users, args.venues, args.edges, args.interactions)
         console.print(f"generated the data set in {time.perf_counter() - began:.1f} s")
 
-        admin_url = normalize_database_url(args.url)
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        name = f"luna_bench_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        with scratch_database("luna_bench", args.url) as url:
             engine = create_db_engine(Settings(database_url=url))
-            upgrade(engine)
+            name = make_url(url).database
             table = Table("file", "rows", "seconds", "rows/s", title=f"luna import ({name})")
             total_rows, total_seconds = 0, 0.0
             # One file at a time (each in a folder of its own) to time them separately.
@@ -152,10 +141,6 @@ def main() -> None:
             )
             engine.dispose()
             Console().print(table)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _load_order(path: Path) -> int:

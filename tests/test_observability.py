@@ -3,7 +3,9 @@
 import json
 import logging
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from tests.factories import create_user, create_venue, interact
 
@@ -88,3 +90,11 @@ def test_booking_outcomes_are_counted(client):
         'luna_booking_outcomes_total{outcome="booked",provider="mock"}'
         in client.get("/metrics").text
     )
+
+
+def test_database_errors_never_carry_bound_values(engine):
+    """An error message (which may end up in a log) shows the SQL, not the values."""
+    with pytest.raises(DBAPIError) as caught, engine.connect() as conn:
+        conn.execute(text("SELECT * FROM no_such_table WHERE home = :home"), {"home": 40.123456})
+    assert "40.123456" not in str(caught.value)
+    assert "hidden due to hide_parameters" in str(caught.value)

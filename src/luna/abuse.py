@@ -90,7 +90,9 @@ class WriteRateLimiter:
         raise TooManyRequests(max(1, math.ceil(reset_at - time.time())))
 
 
-def limit_writes(request: Request, caller: Annotated[Caller, Depends(get_current_caller)]) -> None:
+async def limit_writes(
+    request: Request, caller: Annotated[Caller, Depends(get_current_caller)]
+) -> None:
     """Counts every write per user (per client address when nobody is signed in)."""
     if request.method not in WRITE_METHODS:
         return

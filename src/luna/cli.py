@@ -54,7 +54,9 @@ def serve(
             console.print("[green]Loaded the demo data set.[/green]")
     if not settings.luna_auth:
         console.print("[bold yellow]Authentication is OFF (LUNA_AUTH=off): anyone is an admin.[/]")
-    elif settings.luna_env != "production":
+    elif settings.luna_jwt_secret is None and settings.luna_env != "production":
+        # Only tokens signed with the well-known development secret: real ones never go to
+        # a terminal or a log.
         _print_ready_tokens(engine, settings)
     engine.dispose()
     if workers > 1:

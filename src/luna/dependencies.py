@@ -1,4 +1,8 @@
-"""Request-scoped access to what `create_app` built (settings, providers)."""
+"""Request-scoped access to what `create_app` built (settings, providers).
+
+Cheap dependencies are `async def`: FastAPI runs sync ones in the thread pool, and a thread
+hop per dependency costs more than the dependency itself.
+"""
 
 from typing import Annotated
 
@@ -8,7 +12,7 @@ from luna.agent.providers.registry import ProviderRegistry
 from luna.config import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -16,7 +20,7 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_providers(request: Request) -> ProviderRegistry:
+async def get_providers(request: Request) -> ProviderRegistry:
     providers: ProviderRegistry = request.app.state.providers
     return providers
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,16 @@ def install_error_handlers(app: FastAPI) -> None:
         # Services check what they can first; this catches the races they cannot see.
         logger.info("integrity error turned into 409: %s", exc.orig)
         return JSONResponse(status_code=409, content={"detail": "Conflict with current state"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection of this worker is busy: shed load instead of queueing.
+        logger.warning("database connection pool exhausted")
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "Server busy, retry shortly"},
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:

@@ -60,7 +60,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_current_caller(
+async def get_current_caller(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
@@ -78,13 +78,13 @@ def get_current_caller(
 CurrentCaller = Annotated[Caller, Depends(get_current_caller)]
 
 
-def caller_acting_as_path_user(user_id: uuid.UUID, caller: CurrentCaller) -> Caller:
+async def caller_acting_as_path_user(user_id: uuid.UUID, caller: CurrentCaller) -> Caller:
     """For routes under /users/{user_id}/… and /reco/…/{user_id}: only that user (or an admin)."""
     caller.ensure_self(user_id)
     return caller
 
 
-def admin_caller(caller: CurrentCaller) -> Caller:
+async def admin_caller(caller: CurrentCaller) -> Caller:
     caller.ensure_admin()
     return caller
 

@@ -21,7 +21,7 @@ from luna.venues.schemas import (
 router = LunaRouter(prefix="/venues", tags=["venues"], responses=COMMON_ERRORS)
 
 
-def venue_query(
+async def venue_query(
     category: Annotated[str | None, Query(max_length=64, description="Only this category")] = None,
     near_lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
     near_lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
