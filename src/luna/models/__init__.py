@@ -7,11 +7,12 @@ from luna.models.enums import (
     BookingStatus,
     InteractionType,
     ParticipantStatus,
+    PlanEventKind,
     PlanStatus,
     RelationshipType,
 )
 from luna.models.interaction import Interaction
-from luna.models.plan import Plan, PlanParticipant
+from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipant
 from luna.models.social import SocialEdge
 from luna.models.user import User
 from luna.models.venue import Venue
@@ -25,6 +26,9 @@ __all__ = [
     "InteractionType",
     "ParticipantStatus",
     "Plan",
+    "PlanEvent",
+    "PlanEventKind",
+    "PlanIdempotencyKey",
     "PlanParticipant",
     "PlanStatus",
     "RelationshipType",

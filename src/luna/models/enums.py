@@ -20,6 +20,7 @@ class RelationshipType(StrEnum):
 
 class PlanStatus(StrEnum):
     pending = "pending"
+    booking = "booking"  # the agent is talking to the provider
     confirmed = "confirmed"
     booking_failed = "booking_failed"
     cancelled = "cancelled"
@@ -35,3 +36,8 @@ class BookingStatus(StrEnum):
     booked = "booked"
     failed = "failed"
     cancelled = "cancelled"
+
+
+class PlanEventKind(StrEnum):
+    transition = "transition"  # the plan's status changed
+    provider_call = "provider_call"  # the agent called a booking provider

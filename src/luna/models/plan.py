@@ -1,11 +1,11 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from luna.models.base import Base, CreatedAtMixin, IdMixin
-from luna.models.enums import ParticipantStatus, PlanStatus
+from luna.models.enums import ParticipantStatus, PlanEventKind, PlanStatus
 from luna.models.types import str_enum
 
 
@@ -46,3 +46,38 @@ class PlanParticipant(CreatedAtMixin, Base):
     status: Mapped[ParticipantStatus] = mapped_column(str_enum(ParticipantStatus))
 
     __table_args__ = (Index("ix_plan_participants_user_id", "user_id"),)
+
+
+class PlanEvent(CreatedAtMixin, Base):
+    """One entry of a plan's timeline: a status change or a call to a booking provider.
+
+    The key is a sequence, not a UUID: several events are written in one transaction, often
+    within the same microsecond, and the timeline must keep their order.
+    """
+
+    __tablename__ = "plan_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    kind: Mapped[PlanEventKind] = mapped_column(str_enum(PlanEventKind))
+    from_status: Mapped[PlanStatus | None] = mapped_column(str_enum(PlanStatus))
+    to_status: Mapped[PlanStatus | None] = mapped_column(str_enum(PlanStatus))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_plan_events_plan_id_id", "plan_id", "id"),)
+
+
+class PlanIdempotencyKey(CreatedAtMixin, Base):
+    """A client's Idempotency-Key for POST /plans/: a retry returns the first plan."""
+
+    __tablename__ = "plan_idempotency_keys"
+
+    organizer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Header, Query
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.bookings.schemas import BookingRead
@@ -16,6 +16,7 @@ from luna.plans.schemas import (
     ParticipantAnswer,
     ParticipantDetail,
     PlanCreate,
+    PlanEventRead,
     PlanRead,
 )
 from luna.routing import LunaRouter
@@ -30,12 +31,28 @@ PLAN_NOT_FOUND = error_responses({404: "Plan not found"})
     "/",
     response_model=PlanRead,
     status_code=201,
-    responses=error_responses({404: "User not found / Venue not found"}),
+    responses=error_responses(
+        {404: "User not found / Venue not found", 409: "Idempotency-Key reused for another request"}
+    ),
 )
-def create_plan(body: PlanCreate, session: SessionDep, caller: CurrentCaller) -> object:
+def create_plan(
+    body: PlanCreate,
+    session: SessionDep,
+    caller: CurrentCaller,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retry-safe creation: the same key and body return the first plan; "
+            "the same key with another body is a 409",
+        ),
+    ] = None,
+) -> object:
     """A plan you organize at a venue; you take part (accepted), the others are invited."""
     caller.ensure_self(body.organizer_id)
-    return service.create_plan(session, body)
+    return service.create_plan(session, body, idempotency_key)
 
 
 @router.get("/", response_model=list[PlanRead])
@@ -55,6 +72,13 @@ def list_plans(
 def get_plan(plan_id: VisiblePlanId, session: SessionDep) -> object:
     """A plan, for its participants."""
     return service.get_plan(session, plan_id)
+
+
+@router.get("/{plan_id}/events", response_model=list[PlanEventRead], responses=PLAN_NOT_FOUND)
+def list_plan_events(plan_id: VisiblePlanId, session: SessionDep, page: PageDep) -> object:
+    """The plan's timeline, oldest first: every status change and every call the booking
+    agent made to a provider (time, kind, outcome, detail)."""
+    return service.list_events(session, plan_id, page)
 
 
 @router.post(
@@ -94,7 +118,9 @@ def answer_invitation(
 @router.post(
     "/{plan_id}/confirm",
     response_model=ConfirmResult,
-    responses=error_responses({404: "Plan not found", 409: "Plan is cancelled"}),
+    responses=error_responses(
+        {404: "Plan not found", 409: "Plan is cancelled / has started / organizer not accepted"}
+    ),
 )
 def confirm_plan(plan_id: OrganizedPlanId, session: SessionDep, providers: ProvidersDep) -> object:
     """The agent books your plan. Confirming again returns the same booking."""

@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from luna.models import ParticipantStatus, Plan, PlanParticipant, PlanStatus
+from luna.models import (
+    ParticipantStatus,
+    Plan,
+    PlanEvent,
+    PlanIdempotencyKey,
+    PlanParticipant,
+    PlanStatus,
+)
 from luna.schemas import Page
 
 
@@ -49,8 +56,25 @@ def count_accepted(session: Session, plan_id: uuid.UUID) -> int:
     return session.scalar(stmt) or 0
 
 
-def add(session: Session, obj: Plan | PlanParticipant) -> None:
+def add(session: Session, obj: Plan | PlanParticipant | PlanEvent | PlanIdempotencyKey) -> None:
     session.add(obj)
+
+
+def events(session: Session, plan_id: uuid.UUID, page: Page) -> Sequence[PlanEvent]:
+    stmt = (
+        select(PlanEvent)
+        .where(PlanEvent.plan_id == plan_id)
+        .order_by(PlanEvent.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return session.scalars(stmt).all()
+
+
+def get_idempotency_key(
+    session: Session, organizer_id: uuid.UUID, key: str
+) -> PlanIdempotencyKey | None:
+    return session.get(PlanIdempotencyKey, (organizer_id, key))
 
 
 def organized_upcoming(session: Session, organizer_id: uuid.UUID, now: datetime) -> Sequence[Plan]:

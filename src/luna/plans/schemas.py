@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from luna.bookings.schemas import BookingRead
-from luna.models import ParticipantStatus, PlanStatus
+from luna.models import ParticipantStatus, PlanEventKind, PlanStatus
 from luna.schemas import LunaModel, Name, UtcDatetime
 
 MAX_INVITES = 100
@@ -65,3 +65,13 @@ class ConfirmResult(LunaModel):
     booking_id: uuid.UUID
     status: PlanStatus
     booking: BookingRead
+
+
+class PlanEventRead(LunaModel):
+    id: int = Field(description="Increases with every event: the timeline's order")
+    kind: PlanEventKind
+    from_status: PlanStatus | None
+    to_status: PlanStatus | None
+    outcome: str
+    detail: str | None
+    created_at: UtcDatetime

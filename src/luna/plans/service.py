@@ -1,12 +1,24 @@
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from luna.agent import flow
+from luna.agent import flow, lifecycle
 from luna.agent.providers.registry import ProviderRegistry
 from luna.errors import Conflict, NotFound
-from luna.models import Booking, ParticipantStatus, Plan, PlanParticipant, PlanStatus
+from luna.models import (
+    Booking,
+    ParticipantStatus,
+    Plan,
+    PlanEvent,
+    PlanIdempotencyKey,
+    PlanParticipant,
+    PlanStatus,
+)
+from luna.models.base import utcnow
 from luna.plans import repository
 from luna.plans.schemas import PlanCreate
 from luna.schemas import Page
@@ -27,7 +39,40 @@ def list_plans(session: Session, page: Page, user_id: uuid.UUID | None) -> Seque
     return repository.list_page(session, page, user_id)
 
 
-def create_plan(session: Session, data: PlanCreate) -> Plan:
+def create_plan(session: Session, data: PlanCreate, idempotency_key: str | None = None) -> Plan:
+    """Create a plan; with an Idempotency-Key, a retry of the same request returns the plan
+    the first one created, and the same key with another request is a 409."""
+    if idempotency_key is not None:
+        fingerprint = _fingerprint(data)
+        seen = repository.get_idempotency_key(session, data.organizer_id, idempotency_key)
+        if seen is not None:
+            if seen.request_hash != fingerprint:
+                raise Conflict("Idempotency-Key was already used with another request")
+            return get_plan(session, seen.plan_id)
+    plan = _create_plan(session, data)
+    if idempotency_key is not None:
+        repository.add(
+            session,
+            PlanIdempotencyKey(
+                organizer_id=data.organizer_id,
+                key=idempotency_key,
+                request_hash=fingerprint,
+                plan_id=plan.id,
+            ),
+        )
+        try:
+            session.flush()
+        except IntegrityError as exc:  # the same key, at the same moment, on another worker
+            raise Conflict("A request with this Idempotency-Key is in progress") from exc
+    return plan
+
+
+def _fingerprint(data: PlanCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _create_plan(session: Session, data: PlanCreate) -> Plan:
     user_service.get_user(session, data.organizer_id)
     venue_service.get_venue(session, data.venue_id)
     invitees = list(dict.fromkeys(pid for pid in data.participant_ids if pid != data.organizer_id))
@@ -46,6 +91,8 @@ def create_plan(session: Session, data: PlanCreate) -> Plan:
         PlanParticipant(user_id=uid, status=ParticipantStatus.invited) for uid in invitees
     ]
     repository.add(session, plan)
+    session.flush()
+    lifecycle.record_creation(session, plan)
     session.flush()
     return plan
 
@@ -85,8 +132,22 @@ def confirm_plan(
     plan = get_plan(session, plan_id, lock=True)
     if plan.status == PlanStatus.cancelled:
         raise Conflict(PLAN_CANCELLED)
+    if plan.status != PlanStatus.confirmed:
+        _ensure_bookable(plan)
     booking = flow.book(session, plan, providers)
     return plan, booking
+
+
+def _ensure_bookable(plan: Plan) -> None:
+    if plan.start_time <= utcnow():
+        raise Conflict(f"Plan is {plan.status} and has already started")
+    organizer = next((p for p in plan.participants if p.user_id == plan.organizer_id), None)
+    if organizer is None or organizer.status != ParticipantStatus.accepted:
+        raise Conflict(f"Plan is {plan.status}: the organizer has not accepted it")
+
+
+def list_events(session: Session, plan_id: uuid.UUID, page: Page) -> Sequence[PlanEvent]:
+    return repository.events(session, plan_id, page)
 
 
 def cancel_plan(session: Session, plan_id: uuid.UUID, providers: ProviderRegistry) -> Plan:
