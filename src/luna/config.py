@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     luna_env: Literal["development", "test", "production"] = "development"
     # Booking: provider used for venues that do not name one.
     luna_default_provider: str = "mock"
+    # Retries of transient provider failures: attempts in all, exponential backoff with jitter.
+    luna_booking_attempts: int = Field(4, ge=1, le=20)
+    luna_booking_backoff_seconds: float = Field(0.2, ge=0)
+    luna_booking_backoff_max_seconds: float = Field(5.0, ge=0)
+    # Faults of the mock provider (tests, demos).
+    luna_mock_latency_ms: int = Field(0, ge=0, le=60_000)
+    luna_mock_transient_failures: int = Field(0, ge=0)
+    luna_mock_reject_reason: str | None = None
     # Authentication (SPEC §7): on unless LUNA_AUTH=off; never off in production.
     luna_auth: bool = True
     luna_jwt_secret: SecretStr | None = None

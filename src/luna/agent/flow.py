@@ -9,9 +9,10 @@ first. The provider call carries the plan id as idempotency key. Status changes 
 from sqlalchemy.orm import Session
 
 from luna.agent import lifecycle
-from luna.agent.providers.base import BookingRequest, ProviderRejected
+from luna.agent.providers.base import BookingRequest, ProviderRejected, ProviderUnavailable
 from luna.agent.providers.registry import ProviderRegistry
 from luna.bookings import repository as booking_repository
+from luna.errors import ServiceUnavailable
 from luna.models import Booking, BookingStatus, Plan, PlanEventKind, PlanStatus
 from luna.observability.metrics import BOOKING_OUTCOMES
 from luna.plans import repository as plan_repository
@@ -31,15 +32,25 @@ def book(session: Session, plan: Plan, providers: ProviderRegistry) -> Booking:
         booking = Booking(plan_id=plan.id, provider=provider.name, party_size=party_size)
         booking_repository.add(session, booking)
     booking.provider, booking.party_size = provider.name, party_size
+    request = BookingRequest(
+        idempotency_key=str(plan.id),
+        venue_id=plan.venue_id,
+        start_time=plan.start_time,
+        party_size=party_size,
+    )
+
+    def note_failure(error: Exception) -> None:
+        BOOKING_OUTCOMES.labels(provider.name, "error").inc()
+        _record_call(session, plan, provider.name, "book", "unavailable", str(error))
+
     try:
-        result = provider.book(
-            BookingRequest(
-                idempotency_key=str(plan.id),
-                venue_id=plan.venue_id,
-                start_time=plan.start_time,
-                party_size=party_size,
-            )
-        )
+        # The same idempotency key on every attempt: a retry after a lost answer cannot
+        # book twice.
+        result = providers.retry.call(lambda: provider.book(request), note_failure)
+    except ProviderUnavailable:
+        reason = "The booking provider is unavailable; try again later"
+        booking.status, booking.failure_reason = BookingStatus.failed, reason
+        lifecycle.move(session, plan, PlanStatus.booking_failed, detail=reason)
     except ProviderRejected as rejected:
         BOOKING_OUTCOMES.labels(provider.name, "rejected").inc()
         _record_call(session, plan, provider.name, "book", "rejected", rejected.reason)
@@ -63,7 +74,18 @@ def cancel(session: Session, plan: Plan, providers: ProviderRegistry) -> None:
     booking = booking_repository.get_for_plan(session, plan.id)
     lifecycle.move(session, plan, PlanStatus.cancelled, detail="cancel")
     if booking is not None and booking.status == BookingStatus.booked and booking.external_ref:
-        providers.get(booking.provider).cancel(booking.external_ref, f"cancel:{plan.id}")
+        ref, provider = booking.external_ref, providers.get(booking.provider)
+
+        def note_failure(error: Exception) -> None:
+            _record_call(session, plan, provider.name, "cancel", "unavailable", str(error))
+
+        try:
+            providers.retry.call(lambda: provider.cancel(ref, f"cancel:{plan.id}"), note_failure)
+        except ProviderUnavailable as exc:
+            # Nothing changes (the transaction rolls back): the client retries the cancel.
+            raise ServiceUnavailable(
+                "The booking provider is unavailable; try again later"
+            ) from exc
         BOOKING_OUTCOMES.labels(booking.provider, "cancelled").inc()
         _record_call(session, plan, booking.provider, "cancel", "cancelled", booking.external_ref)
     if booking is not None:

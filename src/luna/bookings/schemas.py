@@ -1,5 +1,7 @@
 import uuid
 
+from pydantic import Field
+
 from luna.models import BookingStatus
 from luna.schemas import LunaModel, UtcDatetime
 
@@ -11,4 +13,7 @@ class BookingRead(LunaModel):
     external_ref: str | None
     status: BookingStatus
     party_size: int
+    failure_reason: str | None = Field(
+        None, description="Why the provider did not book, for the client to show"
+    )
     created_at: UtcDatetime

@@ -30,6 +30,10 @@ class ProviderRejected(Exception):
         self.reason = reason
 
 
+class ProviderUnavailable(Exception):
+    """A transient failure (timeout, 5xx, lost connection): the same call may succeed later."""
+
+
 class BookingProvider(Protocol):
     name: str
 

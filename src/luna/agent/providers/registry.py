@@ -2,6 +2,7 @@
 
 from luna.agent.providers.base import BookingProvider
 from luna.agent.providers.mock import MockProvider
+from luna.agent.retry import RetryPolicy
 from luna.config import Settings
 
 
@@ -11,11 +12,14 @@ class UnknownProvider(LookupError):
 
 
 class ProviderRegistry:
-    def __init__(self, providers: dict[str, BookingProvider], default: str) -> None:
+    def __init__(
+        self, providers: dict[str, BookingProvider], default: str, retry: RetryPolicy | None = None
+    ) -> None:
         if default not in providers:
             raise ValueError(f"default booking provider {default!r} is not configured")
         self._providers = providers
         self.default = default
+        self.retry = retry or RetryPolicy()
 
     def get(self, name: str | None) -> BookingProvider:
         """The named provider, or the default when the venue names none.
@@ -29,4 +33,14 @@ class ProviderRegistry:
 
 
 def build_registry(settings: Settings) -> ProviderRegistry:
-    return ProviderRegistry({"mock": MockProvider()}, default=settings.luna_default_provider)
+    mock = MockProvider(
+        latency_ms=settings.luna_mock_latency_ms,
+        transient_failures=settings.luna_mock_transient_failures,
+        reject_reason=settings.luna_mock_reject_reason,
+    )
+    retry = RetryPolicy(
+        attempts=settings.luna_booking_attempts,
+        backoff_seconds=settings.luna_booking_backoff_seconds,
+        backoff_max_seconds=settings.luna_booking_backoff_max_seconds,
+    )
+    return ProviderRegistry({"mock": mock}, default=settings.luna_default_provider, retry=retry)
