@@ -14,7 +14,16 @@ from tests.factories import (
     list_all,
 )
 
-BOOKING_FIELDS = {"id", "plan_id", "provider", "external_ref", "status", "party_size", "created_at"}
+BOOKING_FIELDS = {
+    "id",
+    "plan_id",
+    "provider",
+    "external_ref",
+    "status",
+    "party_size",
+    "failure_reason",
+    "created_at",
+}
 
 
 @pytest.fixture

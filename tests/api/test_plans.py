@@ -28,7 +28,16 @@ PLAN_FIELDS = {
     "created_at",
 }
 PARTICIPANT_FIELDS = {"plan_id", "user_id", "status", "created_at"}
-BOOKING_FIELDS = {"id", "plan_id", "provider", "external_ref", "status", "party_size", "created_at"}
+BOOKING_FIELDS = {
+    "id",
+    "plan_id",
+    "provider",
+    "external_ref",
+    "status",
+    "party_size",
+    "failure_reason",
+    "created_at",
+}
 
 
 @pytest.fixture
