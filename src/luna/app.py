@@ -18,6 +18,7 @@ from luna.observability.logging import configure_logging
 from luna.observability.metrics import install_metrics
 from luna.observability.middleware import AccessLogMiddleware
 from luna.plans.endpoints import router as plans_router
+from luna.reco.endpoints import plan_router as reco_plan_router
 from luna.reco.endpoints import router as reco_router
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
@@ -40,6 +41,7 @@ API_ROUTERS = (
     interactions_router,
     social_router,
     reco_router,
+    reco_plan_router,
     plans_router,
     bookings_router,
 )

@@ -7,8 +7,25 @@ import pytest
 
 from tests.factories import assert_error, assert_invalid, connect, create_user, create_venue
 
-VENUE_RECO_FIELDS = {"venue_id", "venue_name", "category", "score", "distance_km", "features"}
-PERSON_RECO_FIELDS = {"user_id", "handle", "name", "score", "relationship_type", "features"}
+# SPEC §2's fields, plus `reasons` (an addition: see README "Planning together").
+VENUE_RECO_FIELDS = {
+    "venue_id",
+    "venue_name",
+    "category",
+    "score",
+    "distance_km",
+    "features",
+    "reasons",
+}
+PERSON_RECO_FIELDS = {
+    "user_id",
+    "handle",
+    "name",
+    "score",
+    "relationship_type",
+    "features",
+    "reasons",
+}
 
 
 @pytest.fixture

@@ -176,6 +176,30 @@ CASES = [
         200,
     ),
     Case(
+        "group venue recommendations",
+        "POST",
+        lambda w: "/reco/venues/group",
+        lambda w: {"user_ids": [w["alice"], w["bob"]], "strategy": "fair"},
+        "alice",
+        200,
+    ),
+    Case(
+        "plan venue suggestions",
+        "GET",
+        lambda w: f"/plans/{w['plan']}/suggestions",
+        None,
+        "bob",
+        200,
+    ),
+    Case(
+        "plan invite suggestions",
+        "GET",
+        lambda w: f"/plans/{w['plan']}/invite-suggestions?include_suggested=true",
+        None,
+        "alice",
+        200,
+    ),
+    Case(
         "create plan",
         "POST",
         lambda w: "/plans/",
@@ -184,6 +208,7 @@ CASES = [
         201,
     ),
     Case("get plan", "GET", lambda w: f"/plans/{w['plan']}", None, "bob", 200),
+    Case("plan events", "GET", lambda w: f"/plans/{w['booked_plan']}/events", None, "bob", 200),
     Case(
         "invite",
         "POST",

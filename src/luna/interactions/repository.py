@@ -81,3 +81,59 @@ def companion_engagement_in_category(
         .group_by(Interaction.user_id)
     )
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def engagement_by_user_and_venue(
+    session: Session, user_ids: set[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[int, int]]:
+    """(positive count, dwell) per (user, venue) for several users at once (a group)."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(Interaction.user_id, Interaction.venue_id, positive_count, dwell_sum)
+        .where(Interaction.user_id.in_(user_ids))
+        .group_by(Interaction.user_id, Interaction.venue_id)
+    )
+    return {(uid, vid): (int(pos), int(dwell)) for uid, vid, pos, dwell in session.execute(stmt)}
+
+
+def engagement_at_venue_of_users(
+    session: Session, user_ids: set[uuid.UUID], venue_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(positive count, dwell) at one venue of each of the given users."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(Interaction.user_id, positive_count, dwell_sum)
+        .where(Interaction.user_id.in_(user_ids), Interaction.venue_id == venue_id)
+        .group_by(Interaction.user_id)
+    )
+    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def engagement_in_category_of_users(
+    session: Session, user_ids: set[uuid.UUID], category: str
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(positive count, dwell) over all venues of a category, for each of the given users."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(Interaction.user_id, positive_count, dwell_sum)
+        .join(Venue, Venue.id == Interaction.venue_id)
+        .where(Interaction.user_id.in_(user_ids), Venue.category == category)
+        .group_by(Interaction.user_id)
+    )
+    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def shared_venue_counts(session: Session, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Co-visitation: for every user who interacted (any type) with a venue `user_id` also
+    interacted with, the number of such distinct venues. `user_id` itself is in the result:
+    its count is the number of distinct venues it visited."""
+    visited = select(Interaction.venue_id).where(Interaction.user_id == user_id)
+    stmt = (
+        select(Interaction.user_id, func.count(func.distinct(Interaction.venue_id)))
+        .where(Interaction.venue_id.in_(visited))
+        .group_by(Interaction.user_id)
+    )
+    return {uid: int(n) for uid, n in session.execute(stmt)}

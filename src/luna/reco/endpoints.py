@@ -1,18 +1,78 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from luna.auth.dependencies import PathUserCaller
+from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.db import SessionDep
 from luna.dependencies import SettingsDep
+from luna.errors import Forbidden, validation_error
+from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
 from luna.reco import service
-from luna.reco.schemas import PersonRecommendation, VenueRecommendation
+from luna.reco.constraints import VenueConstraints
+from luna.reco.group import GroupStrategy
+from luna.reco.schemas import (
+    GroupVenueRecommendation,
+    GroupVenueRequest,
+    PersonRecommendation,
+    VenueRecommendation,
+)
 from luna.schemas import COMMON_ERRORS, error_responses
+from luna.venues.schemas import CATEGORY_REGEX
 
 router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ERRORS)
+# Plan-scoped recommendations live here (not in luna.plans) but answer under /plans.
+plan_router = APIRouter(prefix="/plans", tags=["recommendations"], responses=COMMON_ERRORS)
 
 RecoLimit = Annotated[int, Query(ge=1, le=100, description="How many results (max 100)")]
+IncludeSuggested = Annotated[
+    bool,
+    Query(
+        description="Also propose people beyond direct edges (friends of friends by "
+        'Adamic-Adar, co-visitors), marked relationship_type "suggested"'
+    ),
+]
+
+
+async def venue_constraints(
+    max_distance_km: Annotated[
+        float | None, Query(gt=0, le=20038, description="Only venues within this distance")
+    ] = None,
+    max_price_level: Annotated[int | None, Query(ge=1, le=4)] = None,
+    categories: Annotated[
+        list[str] | None,
+        Query(description="Only these categories (repeat: ?categories=bar&categories=cafe)"),
+    ] = None,
+    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    exclude_visited: Annotated[
+        bool, Query(description="Leave out venues the user interacted with")
+    ] = False,
+    near_lat: Annotated[
+        float | None, Query(ge=-90, le=90, description="Rank from here instead of home")
+    ] = None,
+    near_lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
+) -> VenueConstraints:
+    wanted: frozenset[str] | None = None
+    if categories is not None:
+        cleaned = [c.strip().lower() for c in categories]
+        for i, category in enumerate(cleaned):
+            if not (len(category) <= 64 and CATEGORY_REGEX.fullmatch(category)):
+                raise validation_error(
+                    ("query", "categories", i),
+                    "category must be a word of letters, digits and hyphens",
+                )
+        wanted = frozenset(cleaned)
+    if (near_lat is None) != (near_lng is None):
+        raise validation_error(("query", "near_lat"), "near_lat and near_lng go together")
+    near = (near_lat, near_lng) if near_lat is not None and near_lng is not None else None
+    return VenueConstraints(
+        max_distance_km=max_distance_km,
+        max_price_level=max_price_level,
+        categories=wanted,
+        min_rating=min_rating,
+        exclude_visited=exclude_visited,
+        near=near,
+    )
 
 
 @router.get(
@@ -25,11 +85,33 @@ def recommend_venues(
     session: SessionDep,
     settings: SettingsDep,
     caller: PathUserCaller,
+    constraints: Annotated[VenueConstraints, Depends(venue_constraints)],
     limit: RecoLimit = 10,
 ) -> object:
     """Where to go: every venue scored by distance from home, the user's own engagement and
-    global popularity (SPEC §3), best first."""
-    return service.recommend_venues(session, user_id, limit, settings.reco)
+    global popularity (SPEC §3), best first.
+
+    Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
+    `categories`, `min_rating` (a venue without a price or rating fails those), and
+    `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
+    return service.recommend_venues(session, user_id, limit, settings.reco, constraints)
+
+
+@router.post(
+    "/venues/group",
+    response_model=list[GroupVenueRecommendation],
+    responses=error_responses({404: "User not found"}),
+)
+def recommend_venues_for_group(
+    body: GroupVenueRequest, session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+) -> object:
+    """Where a group should go: each member's own score, aggregated by `strategy`
+    (`average`, `least_misery` or `fair`). The caller must be one of the group."""
+    if not caller.is_admin and caller.user_id not in body.user_ids:
+        raise Forbidden("You can only ask for a group you belong to")
+    return service.recommend_for_group(
+        session, body.user_ids, body.strategy, body.limit, settings.reco
+    )
 
 
 @router.get(
@@ -43,8 +125,44 @@ def recommend_people(
     settings: SettingsDep,
     caller: PathUserCaller,
     venue_id: Annotated[uuid.UUID | None, Query(description="Rank for this venue")] = None,
+    include_suggested: IncludeSuggested = False,
     limit: RecoLimit = 10,
 ) -> object:
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
-    return service.recommend_people(session, user_id, venue_id, limit, settings.reco)
+    return service.recommend_people(
+        session, user_id, venue_id, limit, settings.reco, include_suggested
+    )
+
+
+@plan_router.get(
+    "/{plan_id}/suggestions",
+    response_model=list[GroupVenueRecommendation],
+    responses=error_responses({404: "Plan not found"}),
+)
+def plan_venue_suggestions(
+    plan_id: VisiblePlanId,
+    session: SessionDep,
+    settings: SettingsDep,
+    strategy: Annotated[GroupStrategy, Query()] = GroupStrategy.average,
+    limit: RecoLimit = 10,
+) -> object:
+    """Venues for the plan's people (accepted and invited; not those who declined)."""
+    return service.plan_suggestions(session, plan_id, strategy, limit, settings.reco)
+
+
+@plan_router.get(
+    "/{plan_id}/invite-suggestions",
+    response_model=list[PersonRecommendation],
+    responses=error_responses({404: "Plan not found"}),
+)
+def plan_invite_suggestions(
+    plan_id: OrganizedPlanId,
+    session: SessionDep,
+    settings: SettingsDep,
+    include_suggested: IncludeSuggested = False,
+    limit: RecoLimit = 10,
+) -> object:
+    """Who the organizer could invite, ranked for the plan's venue (SPEC §3 people score),
+    without the people already on the plan. Organizer only."""
+    return service.invite_suggestions(session, plan_id, include_suggested, limit, settings.reco)

@@ -6,7 +6,7 @@ No session and no I/O here: the online service and the offline evaluation call t
 import heapq
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from luna.config import RecoSettings
@@ -31,6 +31,8 @@ class VenueCandidate:
     category: str | None
     lat: float
     lng: float
+    price_level: int | None = None
+    rating: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,28 @@ def score_venues(
     popularity_counts: Mapping[uuid.UUID, int],
     settings: RecoSettings,
     limit: int,
+    admit: Callable[[ScoredVenue], bool] | None = None,
 ) -> list[ScoredVenue]:
-    """Score every venue for one person; best first (ties: nearer, then venue id)."""
+    """Score every venue for one person; best first (ties: nearer, then venue id).
+
+    `home` is the origin of distances (a "near" point may stand in for it). `admit`, when
+    given, drops venues before the top-k is taken (hard constraints), so a request for k
+    returns k whenever k venues qualify.
+    """
+    scored = all_venue_scores(venues, home, own, popularity_counts, settings)
+    if admit is not None:
+        scored = [item for item in scored if admit(item)]
+    return heapq.nsmallest(limit, scored, key=venue_rank_key)
+
+
+def all_venue_scores(
+    venues: Iterable[VenueCandidate],
+    home: tuple[float, float] | None,
+    own: Mapping[uuid.UUID, Engagement],
+    popularity_counts: Mapping[uuid.UUID, int],
+    settings: RecoSettings,
+) -> list[ScoredVenue]:
+    """SPEC §3 venue score of every venue for one person, unordered."""
     max_count = max(popularity_counts.values(), default=0)
     scored = []
     for venue in venues:
@@ -102,7 +124,7 @@ def score_venues(
             + settings.venue_weight_popularity * popularity
         )
         scored.append(ScoredVenue(venue, score, distance, spatial, preference, popularity))
-    return heapq.nsmallest(limit, scored, key=venue_rank_key)
+    return scored
 
 
 def venue_rank_key(item: ScoredVenue) -> tuple[float, float, uuid.UUID]:
@@ -116,13 +138,19 @@ def score_people(
     in_category: Mapping[uuid.UUID, Engagement],
     settings: RecoSettings,
     limit: int,
+    exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[ScoredPerson]:
     """Score each companion (outgoing edge) for one person; best first (ties: user id).
 
-    `at_venue` and `in_category` are empty when no venue (or no category) is given.
+    `at_venue` and `in_category` are empty when no venue (or no category) is given. The
+    `social` feature is the companion's `strength` (an edge's strength, or for a suggested
+    person the normalised graph/co-visitation closeness of `reco.social`). People in `exclude`
+    are left out before the top-k.
     """
     scored = []
     for person in companions:
+        if person.user_id in exclude:
+            continue
         social = person.strength
         direct = engagement_score(
             at_venue.get(person.user_id, NO_ENGAGEMENT),

@@ -2,6 +2,7 @@ import uuid
 
 from pydantic import Field
 
+from luna.reco.group import GroupStrategy
 from luna.schemas import LunaModel
 
 
@@ -20,6 +21,7 @@ class VenueRecommendation(LunaModel):
     score: float
     distance_km: float | None = Field(description="Null when the user has no home")
     features: VenueFeatures
+    reasons: list[str] = Field(default_factory=list, description="Why, in a few words")
 
 
 class PeopleFeatures(LunaModel):
@@ -33,5 +35,36 @@ class PersonRecommendation(LunaModel):
     handle: str
     name: str
     score: float
-    relationship_type: str
+    relationship_type: str = Field(
+        description='The edge\'s type; "suggested" for people found beyond direct edges'
+    )
     features: PeopleFeatures
+    reasons: list[str] = Field(default_factory=list, description="Why, in a few words")
+
+
+class GroupVenueRequest(LunaModel):
+    user_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=20, description="The group (1-20 users; repeats are ignored)"
+    )
+    limit: int = Field(10, ge=1, le=100)
+    strategy: GroupStrategy = Field(
+        GroupStrategy.average,
+        description="average (mean score), least_misery (lowest member score) or fair "
+        "(GFAR-style greedy balancing of members' top picks); see the README",
+    )
+
+
+class MemberScore(LunaModel):
+    user_id: uuid.UUID
+    score: float = Field(description="This member's own SPEC §3 venue score")
+    distance_km: float | None = Field(description="From this member's home; null without one")
+
+
+class GroupVenueRecommendation(LunaModel):
+    venue_id: uuid.UUID
+    venue_name: str
+    category: str | None
+    group_score: float
+    longest_trip_km: float | None = Field(description="The farthest member's distance")
+    members: list[MemberScore]
+    reasons: list[str]

@@ -1,47 +1,77 @@
 """Recommendations: load what the formulas need in a fixed number of queries, then score.
 
-Each request runs the same handful of statements whatever the number of venues, interactions
-or edges (aggregation happens in SQL; scoring in `heuristic`).
+Each request runs the same handful of statements whatever the number of venues, interactions,
+edges or group members (aggregation happens in SQL; scoring in `heuristic`, `group`, `social`
+and `reasons`).
 """
 
 import uuid
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
 from luna.config import RecoSettings
+from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
-from luna.reco import heuristic
-from luna.reco.heuristic import Companion, Engagement, VenueCandidate
+from luna.models import ParticipantStatus, User
+from luna.plans import repository as plan_repository
+from luna.reco import heuristic, reasons
+from luna.reco import social as social_scoring
+from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
+from luna.reco.group import GroupStrategy, candidates, rank_for_group
+from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
 from luna.reco.schemas import (
+    GroupVenueRecommendation,
+    MemberScore,
     PeopleFeatures,
     PersonRecommendation,
     VenueFeatures,
     VenueRecommendation,
 )
 from luna.social import repository as social_repository
+from luna.users import repository as user_repository
 from luna.users import service as user_service
 from luna.venues import repository as venue_repository
 from luna.venues import service as venue_service
 
 
+def _home(user: User) -> tuple[float, float] | None:
+    if user.home_lat is not None and user.home_lng is not None:
+        return (user.home_lat, user.home_lng)
+    return None
+
+
 def recommend_venues(
-    session: Session, user_id: uuid.UUID, limit: int, settings: RecoSettings
+    session: Session,
+    user_id: uuid.UUID,
+    limit: int,
+    settings: RecoSettings,
+    constraints: VenueConstraints = NO_CONSTRAINTS,
 ) -> list[VenueRecommendation]:
     user = user_service.get_user(session, user_id)
-    home = (
-        (user.home_lat, user.home_lng)
-        if user.home_lat is not None and user.home_lng is not None
-        else None
-    )
-    venues = [VenueCandidate(*row) for row in venue_repository.scoring_rows(session)]
-    own = {
-        venue_id: Engagement(pos, dwell)
-        for venue_id, (pos, dwell) in interaction_repository.engagement_by_venue(
-            session, user_id
-        ).items()
-    }
+    origin = constraints.origin(_home(user))
+    if constraints.max_distance_km is not None and origin is None:
+        raise validation_error(
+            ("query", "max_distance_km"),
+            "max_distance_km needs an origin: the user has no home, give near_lat and near_lng",
+        )
+    venues = [
+        VenueCandidate(*row)
+        for row in venue_repository.candidate_rows(
+            session,
+            categories=constraints.categories,
+            max_price_level=constraints.max_price_level,
+            min_rating=constraints.min_rating,
+            box=constraints.box(origin),
+        )
+    ]
+    own = _engagements(interaction_repository.engagement_by_venue(session, user_id))
     popularity = interaction_repository.positive_counts_by_venue(session)
-    ranked = heuristic.score_venues(venues, home, own, popularity, settings, limit)
+    ranked = heuristic.score_venues(
+        venues, origin, own, popularity, settings, limit, admission(constraints, own.keys())
+    )
+    buckets = reasons.popularity_buckets(popularity)
+    origin_label = "near" if constraints.near is not None else "home"
     return [
         VenueRecommendation(
             venue_id=item.venue.venue_id,
@@ -52,9 +82,105 @@ def recommend_venues(
             features=VenueFeatures(
                 spatial=item.spatial, preference=item.preference, popularity=item.popularity
             ),
+            reasons=reasons.venue_reasons(
+                item.distance_km,
+                origin_label,
+                own.get(item.venue.venue_id, heuristic.NO_ENGAGEMENT),
+                buckets.get(item.venue.venue_id),
+            ),
         )
         for item in ranked
     ]
+
+
+def recommend_for_group(
+    session: Session,
+    user_ids: Sequence[uuid.UUID],
+    strategy: GroupStrategy,
+    limit: int,
+    settings: RecoSettings,
+) -> list[GroupVenueRecommendation]:
+    """Four queries whatever the group's size: members, venues, the members' engagement
+    (one `IN`), popularity."""
+    members = list(dict.fromkeys(user_ids))
+    users = {u.id: u for u in user_repository.get_many(session, set(members))}
+    if len(users) != len(members):
+        raise NotFound("User not found")
+    return _group_ranking(session, members, users, strategy, limit, settings)
+
+
+def plan_suggestions(
+    session: Session,
+    plan_id: uuid.UUID,
+    strategy: GroupStrategy,
+    limit: int,
+    settings: RecoSettings,
+) -> list[GroupVenueRecommendation]:
+    """Venues for the plan's accepted and invited people (not those who declined)."""
+    plan = plan_repository.get_with_participants(session, plan_id)
+    if plan is None:
+        raise NotFound("Plan not found")
+    participants = sorted(plan.participants, key=lambda p: (p.created_at, p.user_id))
+    members = [p.user_id for p in participants if p.status != ParticipantStatus.declined]
+    if not members:
+        return []
+    users = {u.id: u for u in user_repository.get_many(session, set(members))}
+    return _group_ranking(session, members, users, strategy, limit, settings)
+
+
+def _group_ranking(
+    session: Session,
+    members: list[uuid.UUID],
+    users: dict[uuid.UUID, User],
+    strategy: GroupStrategy,
+    limit: int,
+    settings: RecoSettings,
+) -> list[GroupVenueRecommendation]:
+    venues = [VenueCandidate(*row) for row in venue_repository.candidate_rows(session)]
+    engagement = interaction_repository.engagement_by_user_and_venue(session, set(members))
+    own: dict[uuid.UUID, dict[uuid.UUID, Engagement]] = {m: {} for m in members}
+    for (uid, vid), (pos, dwell) in engagement.items():
+        own[uid][vid] = Engagement(pos, dwell)
+    popularity = interaction_repository.positive_counts_by_venue(session)
+    scores = {
+        m: heuristic.all_venue_scores(venues, _home(users[m]), own[m], popularity, settings)
+        for m in members
+    }
+    favourite = {
+        m: min(items, key=heuristic.venue_rank_key).venue.venue_id
+        for m, items in scores.items()
+        if items
+    }
+    picks = rank_for_group(candidates(scores, members), strategy, limit)
+    buckets = reasons.popularity_buckets(popularity)
+    results = []
+    for pick in picks:
+        c = pick.candidate
+        vid = c.venue.venue_id
+        results.append(
+            GroupVenueRecommendation(
+                venue_id=vid,
+                venue_name=c.venue.name,
+                category=c.venue.category,
+                group_score=pick.group_score,
+                longest_trip_km=c.longest_trip_km,
+                members=[
+                    MemberScore(user_id=m, score=s.score, distance_km=s.distance_km)
+                    for m, s in c.members
+                ],
+                reasons=reasons.group_reasons(
+                    c.longest_trip_km,
+                    [
+                        (users[m].handle, own[m].get(vid, heuristic.NO_ENGAGEMENT))
+                        for m, _ in c.members
+                    ],
+                    [users[m].handle for m, _ in c.members if favourite.get(m) == vid],
+                    c.minimum,
+                    buckets.get(vid),
+                ),
+            )
+        )
+    return results
 
 
 def recommend_people(
@@ -63,12 +189,16 @@ def recommend_people(
     venue_id: uuid.UUID | None,
     limit: int,
     settings: RecoSettings,
+    include_suggested: bool = False,
+    exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[PersonRecommendation]:
     user_service.get_user(session, user_id)
+    category: str | None = None
     at_venue: dict[uuid.UUID, Engagement] = {}
     in_category: dict[uuid.UUID, Engagement] = {}
     if venue_id is not None:
         venue = venue_service.get_venue(session, venue_id)
+        category = venue.category
         at_venue = _engagements(
             interaction_repository.companion_engagement_at_venue(session, user_id, venue_id)
         )
@@ -79,18 +209,88 @@ def recommend_people(
                 )
             )
     companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
-    ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit)
-    return [
-        PersonRecommendation(
-            user_id=item.person.user_id,
-            handle=item.person.handle,
-            name=item.person.name,
-            score=item.score,
-            relationship_type=item.person.relationship_type,
-            features=PeopleFeatures(social=item.social, direct=item.direct, category=item.category),
-        )
-        for item in ranked
-    ]
+    found: dict[uuid.UUID, social_scoring.Suggestion] = {}
+    if include_suggested:
+        found, suggested = _suggested_people(session, user_id, companions, exclude)
+        companions += suggested
+        ids = {person.user_id for person in suggested}
+        if venue_id is not None:
+            at_venue |= _engagements(
+                interaction_repository.engagement_at_venue_of_users(session, ids, venue_id)
+            )
+            if category is not None:
+                in_category |= _engagements(
+                    interaction_repository.engagement_in_category_of_users(session, ids, category)
+                )
+    ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit, exclude)
+    return [_person(item, found, at_venue, in_category, category) for item in ranked]
+
+
+def invite_suggestions(
+    session: Session,
+    plan_id: uuid.UUID,
+    include_suggested: bool,
+    limit: int,
+    settings: RecoSettings,
+) -> list[PersonRecommendation]:
+    """The organizer's companions (and, if asked, suggested people) ranked for the plan's
+    venue, without anyone already on the plan (whatever their answer)."""
+    plan = plan_repository.get_with_participants(session, plan_id)
+    if plan is None:
+        raise NotFound("Plan not found")
+    if plan.organizer_id is None:  # the organizer deleted their account
+        return []
+    on_plan = frozenset(p.user_id for p in plan.participants) | {plan.organizer_id}
+    return recommend_people(
+        session, plan.organizer_id, plan.venue_id, limit, settings, include_suggested, on_plan
+    )
+
+
+def _suggested_people(
+    session: Session,
+    user_id: uuid.UUID,
+    companions: Iterable[Companion],
+    exclude: frozenset[uuid.UUID],
+) -> tuple[dict[uuid.UUID, social_scoring.Suggestion], list[Companion]]:
+    outgoing = {person.user_id for person in companions}
+    found = social_scoring.suggestions(
+        user_id,
+        social_repository.two_hop_edges(session, user_id),
+        outgoing,
+        interaction_repository.shared_venue_counts(session, user_id),
+    )
+    found = {uid: s for uid, s in found.items() if uid not in exclude}
+    people = user_repository.get_many(session, set(found))
+    suggested = [Companion(u.id, u.handle, u.name, "suggested", found[u.id].social) for u in people]
+    return found, suggested
+
+
+def _person(
+    item: ScoredPerson,
+    found: dict[uuid.UUID, social_scoring.Suggestion],
+    at_venue: dict[uuid.UUID, Engagement],
+    in_category: dict[uuid.UUID, Engagement],
+    category: str | None,
+) -> PersonRecommendation:
+    person = item.person
+    suggestion = found.get(person.user_id) if person.relationship_type == "suggested" else None
+    return PersonRecommendation(
+        user_id=person.user_id,
+        handle=person.handle,
+        name=person.name,
+        score=item.score,
+        relationship_type=person.relationship_type,
+        features=PeopleFeatures(social=item.social, direct=item.direct, category=item.category),
+        reasons=reasons.person_reasons(
+            person.relationship_type,
+            person.strength,
+            suggestion.common_friends if suggestion else 0,
+            suggestion.shared_venues if suggestion else 0,
+            at_venue.get(person.user_id, heuristic.NO_ENGAGEMENT),
+            in_category.get(person.user_id, heuristic.NO_ENGAGEMENT),
+            category,
+        ),
+    )
 
 
 def _engagements(raw: dict[uuid.UUID, tuple[int, int]]) -> dict[uuid.UUID, Engagement]:

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select, union
 from sqlalchemy.orm import Session
 
 from luna.models import RelationshipType, SocialEdge, User
@@ -35,6 +35,21 @@ def companions(
         .where(SocialEdge.user_id == user_id)
     )
     return session.execute(stmt).all()
+
+
+def two_hop_edges(session: Session, user_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Every edge (either direction) with an endpoint among `user_id`'s neighbours, a
+    neighbour being anyone with an edge to or from `user_id`. Enough to know each neighbour's
+    whole (undirected) neighbourhood: what friends-of-friends scoring needs, in one query."""
+    neighbours = union(
+        select(SocialEdge.other_user_id).where(SocialEdge.user_id == user_id),
+        select(SocialEdge.user_id).where(SocialEdge.other_user_id == user_id),
+    ).subquery()
+    ids = select(neighbours.c[0])
+    stmt = select(SocialEdge.user_id, SocialEdge.other_user_id).where(
+        or_(SocialEdge.user_id.in_(ids), SocialEdge.other_user_id.in_(ids))
+    )
+    return [(a, b) for a, b in session.execute(stmt)]
 
 
 def add(session: Session, edge: SocialEdge) -> None:

@@ -30,6 +30,13 @@ def existing_ids(session: Session, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     return set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
 
 
+def get_many(session: Session, user_ids: set[uuid.UUID]) -> Sequence[User]:
+    """Several users in one query (missing ids are simply absent)."""
+    if not user_ids:
+        return []
+    return session.scalars(select(User).where(User.id.in_(user_ids))).all()
+
+
 def add(session: Session, user: User) -> None:
     session.add(user)
 

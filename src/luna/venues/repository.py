@@ -44,6 +44,32 @@ def scoring_rows(
     return session.execute(select(Venue.id, Venue.name, Venue.category, Venue.lat, Venue.lng)).all()
 
 
+def candidate_rows(
+    session: Session,
+    *,
+    categories: frozenset[str] | None = None,
+    max_price_level: int | None = None,
+    min_rating: float | None = None,
+    box: tuple[float, float, float, float] | None = None,
+) -> Sequence[Row[tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]]]:
+    """The recommender's candidates with the hard constraints that SQL can apply: categories,
+    price, rating and a lat/lng box around the origin (the exact distance decides later).
+    A NULL price or rating never passes a price or rating constraint."""
+    stmt = select(
+        Venue.id, Venue.name, Venue.category, Venue.lat, Venue.lng, Venue.price_level, Venue.rating
+    )
+    if categories is not None:
+        stmt = stmt.where(Venue.category.in_(sorted(categories)))
+    if max_price_level is not None:
+        stmt = stmt.where(Venue.price_level.is_not(None), Venue.price_level <= max_price_level)
+    if min_rating is not None:
+        stmt = stmt.where(Venue.rating.is_not(None), Venue.rating >= min_rating)
+    if box is not None:
+        min_lat, max_lat, min_lng, max_lng = box
+        stmt = stmt.where(Venue.lat.between(min_lat, max_lat), Venue.lng.between(min_lng, max_lng))
+    return session.execute(stmt).all()
+
+
 def add(session: Session, venue: Venue) -> None:
     session.add(venue)
 

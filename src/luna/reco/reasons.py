@@ -1,0 +1,140 @@
+"""Short, human-readable reasons for a recommendation, from features already computed.
+
+Pure: no session, no queries. Each function takes the numbers the scorer used and says the
+ones worth saying, most telling first.
+"""
+
+import bisect
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+
+from luna.reco.heuristic import Engagement
+
+POPULARITY_BUCKETS = (1, 5, 10, 25)  # "in the top N% by likes"
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def minutes(seconds: int) -> str:
+    return f"{max(1, round(seconds / 60))} min"
+
+
+def plural(category: str) -> str:
+    words = category.replace("-", " ")
+    return words if words.endswith("s") else f"{words}s"
+
+
+def popularity_buckets(counts: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+    """Venue -> the smallest N of POPULARITY_BUCKETS such that the venue is in the top N% of
+    venues with a positive interaction (by their count); venues in none are absent."""
+    ascending = sorted(n for n in counts.values() if n > 0)
+    total = len(ascending)
+    result: dict[uuid.UUID, int] = {}
+    for venue_id, n in counts.items():
+        if n <= 0 or total < 2:
+            continue
+        # Rank = 1 + number of venues strictly more liked (ties share the better rank).
+        rank = 1 + total - bisect.bisect_right(ascending, n)
+        share = 100 * rank / total
+        bucket = next((b for b in POPULARITY_BUCKETS if share <= b), None)
+        if bucket is not None:
+            result[venue_id] = bucket
+    return result
+
+
+def distance_reason(distance_km: float, origin: str) -> str:
+    where = "home" if origin == "home" else "you"
+    if distance_km < 0.1:
+        return f"right by {'your home' if origin == 'home' else 'you'}"
+    return f"{distance_km:.1f} km from {where}"
+
+
+def venue_reasons(
+    distance_km: float | None,
+    origin: str,
+    own: Engagement,
+    popularity_bucket: int | None,
+) -> list[str]:
+    """Why one person might like a venue. `origin` is "home" or "near" (a given point)."""
+    reasons = []
+    if own.positive_count:
+        reasons.append(f"you liked it {times(own.positive_count)}")
+    if own.dwell_seconds >= 60:
+        reasons.append(f"you spent {minutes(own.dwell_seconds)} there")
+    if distance_km is not None:
+        reasons.append(distance_reason(distance_km, origin))
+    if popularity_bucket is not None:
+        reasons.append(f"in the top {popularity_bucket}% by likes")
+    if not reasons:
+        reasons.append("new to you")
+    return reasons
+
+
+def person_reasons(
+    relationship_type: str,
+    strength: float,
+    common_friends: int,
+    shared_venues: int,
+    at_venue: Engagement,
+    in_category: Engagement,
+    category: str | None,
+) -> list[str]:
+    """Why someone might join. `relationship_type` "suggested" with no edge strength for
+    people found beyond direct edges (their counts say why)."""
+    reasons = []
+    if common_friends:
+        reasons.append(f"{common_friends} friend{'s' if common_friends > 1 else ''} in common")
+    if shared_venues:
+        reasons.append(f"{shared_venues} venue{'s' if shared_venues > 1 else ''} in common")
+    if not common_friends and not shared_venues:
+        if relationship_type == "suggested":
+            reasons.append("suggested for you")
+        elif strength >= 0.75:
+            reasons.append(f"close {relationship_type}")
+        else:
+            reasons.append(f"your {relationship_type}")
+    if at_venue.positive_count:
+        reasons.append(f"liked this venue {times(at_venue.positive_count)}")
+    elif at_venue.dwell_seconds >= 60:
+        reasons.append(f"spent {minutes(at_venue.dwell_seconds)} here")
+    if category is not None and (in_category.positive_count or in_category.dwell_seconds):
+        reasons.append(f"likes {plural(category)}")
+    return reasons
+
+
+def group_reasons(
+    longest_trip_km: float | None,
+    member_engagement: Sequence[tuple[str, Engagement]],
+    favourite_of: Sequence[str],
+    lowest_score: float,
+    popularity_bucket: int | None,
+) -> list[str]:
+    """Why a venue suits a group: who likes it, whose favourite it is, how far anyone
+    travels, and that nobody is left unhappy. Names are handles."""
+    reasons = []
+    fans = [handle for handle, e in member_engagement if e.positive_count]
+    if fans and len(fans) == len(member_engagement) and len(fans) > 1:
+        reasons.append("all of you liked it")
+    elif fans:
+        reasons.append(f"liked by {_names(fans)}")
+    if favourite_of:
+        reasons.append(f"top pick for {_names(list(favourite_of))}")
+    if longest_trip_km is not None and math.isfinite(longest_trip_km):
+        reasons.append(f"everyone within {longest_trip_km:.1f} km")
+    if len(member_engagement) > 1 and lowest_score >= 0.3:
+        reasons.append(f"nobody scores it below {lowest_score:.2f}")
+    if popularity_bucket is not None:
+        reasons.append(f"in the top {popularity_bucket}% by likes")
+    if not reasons:
+        reasons.append("new to all of you")
+    return reasons
+
+
+def _names(handles: list[str]) -> str:
+    shown = [f"@{h}" for h in handles[:3]]
+    if len(handles) > 3:
+        return f"{', '.join(shown)} and {len(handles) - 3} more"
+    return " and ".join(shown) if len(shown) <= 2 else f"{shown[0]}, {shown[1]} and {shown[2]}"
