@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     luna_booking_attempts: int = Field(4, ge=1, le=20)
     luna_booking_backoff_seconds: float = Field(0.2, ge=0)
     luna_booking_backoff_max_seconds: float = Field(5.0, ge=0)
+    # The `http` provider (a partner speaking the Luna partner protocol); off when unset.
+    luna_http_provider_url: str | None = None
+    luna_http_provider_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    luna_http_provider_token: SecretStr | None = None
     # Faults of the mock provider (tests, demos).
     luna_mock_latency_ms: int = Field(0, ge=0, le=60_000)
     luna_mock_transient_failures: int = Field(0, ge=0)

@@ -1,6 +1,7 @@
 """Which provider books which venue."""
 
 from luna.agent.providers.base import BookingProvider
+from luna.agent.providers.http import HttpProvider
 from luna.agent.providers.mock import MockProvider
 from luna.agent.retry import RetryPolicy
 from luna.config import Settings
@@ -43,4 +44,12 @@ def build_registry(settings: Settings) -> ProviderRegistry:
         backoff_seconds=settings.luna_booking_backoff_seconds,
         backoff_max_seconds=settings.luna_booking_backoff_max_seconds,
     )
-    return ProviderRegistry({"mock": mock}, default=settings.luna_default_provider, retry=retry)
+    providers: dict[str, BookingProvider] = {"mock": mock}
+    if settings.luna_http_provider_url:
+        token = settings.luna_http_provider_token
+        providers["http"] = HttpProvider(
+            settings.luna_http_provider_url,
+            timeout_seconds=settings.luna_http_provider_timeout_seconds,
+            token=token.get_secret_value() if token else None,
+        )
+    return ProviderRegistry(providers, default=settings.luna_default_provider, retry=retry)
