@@ -19,7 +19,8 @@ class PartnerState:
     slow_seconds: float = 0.0  # before every answer
     lose_answers_after_booking: int = 0  # book, then answer too late (the answer is "lost")
     lost_answer_delay: float = 2.0
-    reject_reason: str | None = None
+    reject_reason: str | None = None  # no availability (and bookings refused)
+    refuse_at_booking: str | None = None  # says available, then refuses the booking
 
 
 def partner_app(state: PartnerState) -> FastAPI:
@@ -41,8 +42,9 @@ def partner_app(state: PartnerState) -> FastAPI:
 
     @app.post("/bookings")
     async def book(body: dict[str, Any], idempotency_key: str = Header()) -> JSONResponse:
-        if state.reject_reason:
-            return JSONResponse(status_code=409, content={"reason": state.reject_reason})
+        refusal = state.reject_reason or state.refuse_at_booking
+        if refusal:
+            return JSONResponse(status_code=409, content={"reason": refusal})
         if idempotency_key in state.by_key:
             return JSONResponse(
                 status_code=200, content=state.bookings[state.by_key[idempotency_key]]

@@ -1,11 +1,11 @@
 """Settings: the only module that reads the environment (and `.env`)."""
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./luna.db"
 # Signs tokens in development and tests only: refused when LUNA_ENV=production.
@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     luna_env: Literal["development", "test", "production"] = "development"
     # Booking: provider used for venues that do not name one.
     luna_default_provider: str = "mock"
+    # Tried in this order when the first choice has no availability (comma-separated).
+    luna_fallback_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Retries of transient provider failures: attempts in all, exponential backoff with jitter.
     luna_booking_attempts: int = Field(4, ge=1, le=20)
     luna_booking_backoff_seconds: float = Field(0.2, ge=0)
@@ -94,6 +96,13 @@ class Settings(BaseSettings):
             parse(value)
         except ValueError as exc:
             raise ValueError(f"not a rate limit like '600/minute': {value!r}") from exc
+        return value
+
+    @field_validator("luna_fallback_providers", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
         return value
 
     @field_validator("log_level", mode="before")

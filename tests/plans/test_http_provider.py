@@ -55,10 +55,12 @@ def test_partner_500s_are_retried_then_booked(luna, partner):
     assert result["status"] == "confirmed"
     assert result["booking"]["provider"] == "http"
     assert list(state.bookings) == [result["booking"]["external_ref"]]
-    assert state.calls.count("POST /bookings") == 3
+    # Two 500s on the availability question, then one booking call.
+    assert state.calls.count("GET /availability") == 3
+    assert state.calls.count("POST /bookings") == 1
 
 
-def test_partner_rejection_ends_in_booking_failed_with_its_reason(luna, partner):
+def test_no_availability_ends_in_booking_failed_with_its_reason(luna, partner):
     state, _ = partner
     state.reject_reason = "Closed for a private event"
     with luna() as client:
@@ -66,7 +68,66 @@ def test_partner_rejection_ends_in_booking_failed_with_its_reason(luna, partner)
     assert result["status"] == "booking_failed"
     assert result["booking"]["failure_reason"] == "Closed for a private event"
     assert state.bookings == {}
-    assert state.calls.count("POST /bookings") == 1  # a refusal is not retried
+    assert state.calls.count("POST /bookings") == 0
+
+
+def test_refused_booking_is_not_retried(luna, partner):
+    state, _ = partner
+    state.refuse_at_booking = "Party too large"
+    with luna() as client:
+        _plan, result = confirmed_plan(client)
+    assert result["status"] == "booking_failed"
+    assert result["booking"]["failure_reason"] == "Party too large"
+    assert state.calls.count("POST /bookings") == 1
+
+
+def test_next_provider_books_when_the_first_has_no_availability(db_url, app_cache, partner):
+    state, url = partner
+    state.reject_reason = "Fully booked"
+    settings = Settings(
+        database_url=db_url,
+        luna_auth=False,
+        luna_write_rate_limit="100000/minute",
+        luna_default_provider="http",
+        luna_fallback_providers=["mock"],
+        luna_http_provider_url=url,
+        luna_booking_backoff_seconds=0,
+    )
+    with TestClient(app_cache.app(settings)) as client:
+        plan, result = confirmed_plan(client)
+        events = client.get(f"/plans/{plan['id']}/events").json()
+    assert result["status"] == "confirmed"
+    assert result["booking"]["provider"] == "mock"
+    assert state.bookings == {}
+    calls = [e["detail"] for e in events if e["kind"] == "provider_call"]
+    assert calls[0] == "http availability: Fully booked"
+    assert calls[1:3] == ["mock availability", calls[2]] and calls[2].startswith("mock book: mock-")
+
+
+def test_a_possibly_made_booking_is_never_followed_by_another_provider(db_url, app_cache, partner):
+    state, url = partner
+    state.fail_next = 0
+    settings = Settings(
+        database_url=db_url,
+        luna_auth=False,
+        luna_write_rate_limit="100000/minute",
+        luna_default_provider="http",
+        luna_fallback_providers=["mock"],
+        luna_http_provider_url=url,
+        luna_http_provider_timeout_seconds=0.3,
+        luna_booking_attempts=1,
+        luna_booking_backoff_seconds=0,
+    )
+    state.lose_answers_after_booking = 1
+    with TestClient(app_cache.app(settings)) as client:
+        plan, result = confirmed_plan(client)
+        assert result["status"] == "booking_failed"  # the answer was lost: maybe booked
+        mock = client.app.state.providers.get("mock")
+        assert mock.booked == {}  # no second provider was asked
+        again = client.post(f"/plans/{plan['id']}/confirm").json()
+    assert again["status"] == "confirmed"
+    assert again["booking"]["provider"] == "http"
+    assert len(state.bookings) == 1  # the retry found the booking the partner had made
 
 
 def test_lost_answer_after_booking_gives_one_booking_not_two(luna, partner):
@@ -78,10 +139,8 @@ def test_lost_answer_after_booking_gives_one_booking_not_two(luna, partner):
     assert result["status"] == "confirmed"
     assert len(state.bookings) == 1
     assert result["booking"]["external_ref"] in state.bookings
-    assert [e["outcome"] for e in events if e["kind"] == "provider_call"] == [
-        "unavailable",
-        "booked",
-    ]
+    outcomes = [e["outcome"] for e in events if e["kind"] == "provider_call"]
+    assert outcomes == ["available", "unavailable", "booked"]
 
 
 def test_cancellation_reaches_the_partner(luna, partner):

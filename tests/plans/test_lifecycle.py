@@ -30,6 +30,7 @@ def test_timeline_records_every_transition_and_provider_call(client):
     assert timeline(client, plan["id"]) == [
         ("transition", None, "pending", "ok"),
         ("transition", "pending", "booking", "ok"),
+        ("provider_call", None, None, "available"),
         ("provider_call", None, None, "booked"),
         ("transition", "booking", "confirmed", "ok"),
         ("transition", "confirmed", "cancelled", "ok"),
@@ -37,7 +38,8 @@ def test_timeline_records_every_transition_and_provider_call(client):
     ]
     events = client.get(f"/plans/{plan['id']}/events").json()
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
-    assert events[2]["detail"].startswith("mock book: mock-")
+    assert events[2]["detail"] == "mock availability"
+    assert events[3]["detail"].startswith("mock book: mock-")
     assert all(e["created_at"].endswith("+00:00") for e in events)
 
 

@@ -37,6 +37,10 @@ class ProviderUnavailable(Exception):
 class BookingProvider(Protocol):
     name: str
 
+    def is_available(self, request: BookingRequest) -> tuple[bool, str | None]:
+        """(can it book this?, why not). Asking books nothing, so it is safe to ask others."""
+        ...
+
     def book(self, request: BookingRequest) -> ProviderBooking: ...
 
     def cancel(self, external_ref: str, idempotency_key: str) -> None: ...

@@ -37,6 +37,9 @@ class MockProvider:
         self.booked: dict[str, BookingRequest] = {}
         self.cancelled: set[str] = set()
 
+    def is_available(self, request: BookingRequest) -> tuple[bool, str | None]:
+        return self.reject_reason is None, self.reject_reason
+
     def book(self, request: BookingRequest) -> ProviderBooking:
         self._answer_after_faults(request.idempotency_key)
         if self.reject_reason:

@@ -14,13 +14,24 @@ class UnknownProvider(LookupError):
 
 class ProviderRegistry:
     def __init__(
-        self, providers: dict[str, BookingProvider], default: str, retry: RetryPolicy | None = None
+        self,
+        providers: dict[str, BookingProvider],
+        default: str,
+        retry: RetryPolicy | None = None,
+        fallbacks: tuple[str, ...] = (),
     ) -> None:
-        if default not in providers:
-            raise ValueError(f"default booking provider {default!r} is not configured")
+        for name in (default, *fallbacks):
+            if name not in providers:
+                raise ValueError(f"booking provider {name!r} is not configured")
         self._providers = providers
         self.default = default
         self.retry = retry or RetryPolicy()
+        self.fallbacks = fallbacks
+
+    def candidates(self, first: str | None) -> list[BookingProvider]:
+        """The venue's provider (or the default), then the configured fallbacks, once each."""
+        chosen = self.get(first)
+        return [chosen, *(self._providers[n] for n in self.fallbacks if n != chosen.name)]
 
     def get(self, name: str | None) -> BookingProvider:
         """The named provider, or the default when the venue names none.
@@ -52,4 +63,9 @@ def build_registry(settings: Settings) -> ProviderRegistry:
             timeout_seconds=settings.luna_http_provider_timeout_seconds,
             token=token.get_secret_value() if token else None,
         )
-    return ProviderRegistry(providers, default=settings.luna_default_provider, retry=retry)
+    return ProviderRegistry(
+        providers,
+        default=settings.luna_default_provider,
+        retry=retry,
+        fallbacks=tuple(settings.luna_fallback_providers),
+    )
