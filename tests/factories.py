@@ -9,6 +9,18 @@ from httpx2 import Response
 
 _counter = itertools.count()
 
+# Every field of a booking in a response (SPEC §2 plus failure_reason).
+BOOKING_FIELDS = {
+    "id",
+    "plan_id",
+    "provider",
+    "external_ref",
+    "status",
+    "party_size",
+    "failure_reason",
+    "created_at",
+}
+
 
 def create_user(client: TestClient, **fields: Any) -> dict[str, Any]:
     n = next(_counter)

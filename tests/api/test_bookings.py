@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.factories import (
+    BOOKING_FIELDS,
     assert_error,
     assert_invalid,
     assert_utc,
@@ -13,17 +14,6 @@ from tests.factories import (
     create_venue,
     list_all,
 )
-
-BOOKING_FIELDS = {
-    "id",
-    "plan_id",
-    "provider",
-    "external_ref",
-    "status",
-    "party_size",
-    "failure_reason",
-    "created_at",
-}
 
 
 @pytest.fixture

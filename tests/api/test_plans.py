@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.factories import (
+    BOOKING_FIELDS,
     assert_error,
     assert_invalid,
     assert_utc,
@@ -28,16 +29,6 @@ PLAN_FIELDS = {
     "created_at",
 }
 PARTICIPANT_FIELDS = {"plan_id", "user_id", "status", "created_at"}
-BOOKING_FIELDS = {
-    "id",
-    "plan_id",
-    "provider",
-    "external_ref",
-    "status",
-    "party_size",
-    "failure_reason",
-    "created_at",
-}
 
 
 @pytest.fixture
