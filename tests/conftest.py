@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from luna.abuse import WriteRateLimiter
 from luna.agent.providers.registry import build_registry
 from luna.app import create_app
-from luna.config import Settings, normalize_database_url
+from luna.config import RecoSettings, Settings, normalize_database_url
 from luna.db import READ_ONLY, create_db_engine
 from luna.migrate import upgrade
 from luna.models import Base
@@ -150,6 +150,9 @@ def settings(db_url: str) -> Settings:
         luna_env="test",
         luna_auth=False,
         luna_write_rate_limit="1000000/minute",  # tests/test_abuse.py tests the limiter
+        # The venue index reloads on every request: tests see their own writes at once
+        # (tests/reco/test_index.py covers the windows).
+        reco=RecoSettings(refresh_seconds=0),
     )
 
 

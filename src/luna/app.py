@@ -20,6 +20,7 @@ from luna.observability.middleware import AccessLogMiddleware
 from luna.plans.endpoints import router as plans_router
 from luna.reco.endpoints import plan_router as reco_plan_router
 from luna.reco.endpoints import router as reco_router
+from luna.reco.index import VenueIndex
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.venue_index = VenueIndex(app.state.session_factory, settings.reco.refresh_seconds)
     app.state.providers = build_registry(settings)
     app.state.write_limiter = WriteRateLimiter(settings)
     install_error_handlers(app)

@@ -2,12 +2,13 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, SocialEdge, Venue
+from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, SocialEdge, User, Venue
 from luna.schemas import Page
 
 # Aggregates shared by the queries below: positive count and total dwell of a group of rows.
@@ -36,14 +37,37 @@ def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[
     return session.scalars(stmt).all()
 
 
-def positive_counts_by_venue(session: Session) -> dict[uuid.UUID, int]:
-    """Positive interactions per venue, all users (global popularity)."""
-    stmt = (
-        select(Interaction.venue_id, func.count())
-        .where(_is_positive)
-        .group_by(Interaction.venue_id)
-    )
+def positive_counts_by_venue(
+    session: Session, recorded_before: datetime | None = None
+) -> dict[uuid.UUID, int]:
+    """Positive interactions per venue, all users (global popularity); with
+    `recorded_before`, only those Luna recorded (created_at) before that time."""
+    stmt = select(Interaction.venue_id, func.count()).where(_is_positive)
+    if recorded_before is not None:
+        stmt = stmt.where(Interaction.created_at < recorded_before)
+    stmt = stmt.group_by(Interaction.venue_id)
     return {venue_id: count for venue_id, count in session.execute(stmt)}
+
+
+def home_and_engagement(
+    session: Session, user_id: uuid.UUID
+) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
+    """One statement for what a venue recommendation needs of one person: their home and
+    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user."""
+    stmt = (
+        select(User.home_lat, User.home_lng, Interaction.venue_id, positive_count, dwell_sum)
+        .select_from(User)
+        .outerjoin(Interaction, Interaction.user_id == User.id)
+        .where(User.id == user_id)
+        .group_by(User.home_lat, User.home_lng, Interaction.venue_id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None
+    lat, lng = rows[0][0], rows[0][1]
+    home = (lat, lng) if lat is not None and lng is not None else None
+    engagement = [(vid, int(pos), int(dwell)) for _, _, vid, pos, dwell in rows if vid is not None]
+    return home, engagement
 
 
 def engagement_by_venue(session: Session, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:

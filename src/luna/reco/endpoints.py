@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.db import SessionDep
@@ -11,6 +11,7 @@ from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
 from luna.reco import service
 from luna.reco.constraints import VenueConstraints
 from luna.reco.group import GroupStrategy
+from luna.reco.index import VenueIndex
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     GroupVenueRequest,
@@ -24,6 +25,13 @@ router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ER
 # Plan-scoped recommendations live here (not in luna.plans) but answer under /plans.
 plan_router = APIRouter(prefix="/plans", tags=["recommendations"], responses=COMMON_ERRORS)
 
+
+async def get_venue_index(request: Request) -> VenueIndex:
+    index: VenueIndex = request.app.state.venue_index
+    return index
+
+
+VenueIndexDep = Annotated[VenueIndex, Depends(get_venue_index)]
 RecoLimit = Annotated[int, Query(ge=1, le=100, description="How many results (max 100)")]
 IncludeSuggested = Annotated[
     bool,
@@ -86,6 +94,7 @@ def recommend_venues(
     settings: SettingsDep,
     caller: PathUserCaller,
     constraints: Annotated[VenueConstraints, Depends(venue_constraints)],
+    index: VenueIndexDep,
     limit: RecoLimit = 10,
 ) -> object:
     """Where to go: every venue scored by distance from home, the user's own engagement and
@@ -94,7 +103,7 @@ def recommend_venues(
     Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
     `categories`, `min_rating` (a venue without a price or rating fails those), and
     `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
-    return service.recommend_venues(session, user_id, limit, settings.reco, constraints)
+    return service.recommend_venues(session, user_id, limit, settings.reco, constraints, index)
 
 
 @router.post(

@@ -16,10 +16,12 @@ from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
 from luna.plans import repository as plan_repository
 from luna.reco import heuristic, reasons
+from luna.reco import index as venue_index
 from luna.reco import social as social_scoring
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
 from luna.reco.group import GroupStrategy, candidates, rank_for_group
 from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
+from luna.reco.index import OwnEngagement, VenueIndex
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     MemberScore,
@@ -47,14 +49,71 @@ def recommend_venues(
     limit: int,
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
+    index: VenueIndex | None = None,
 ) -> list[VenueRecommendation]:
-    user = user_service.get_user(session, user_id)
-    origin = constraints.origin(_home(user))
+    """Two ways to the same answer: the venue index (default; one statement per request for
+    the person, the catalog from the process's snapshot) or the reference path (candidates
+    from SQL on every request, scored row by row)."""
+    if index is None or settings.engine == "reference":
+        return _recommend_venues_reference(session, user_id, limit, settings, constraints)
+    found = interaction_repository.home_and_engagement(session, user_id)
+    if found is None:
+        raise NotFound("User not found")
+    home, engagement = found
+    origin = _origin(constraints, home)
+    snapshot = index.snapshot(session)
+    own = OwnEngagement.build(snapshot, engagement)
+    scores = venue_index.score_venues(snapshot, origin, own, settings)
+    mask = venue_index.admitted(snapshot, scores, constraints, own)
+    origin_label = "near" if constraints.near is not None else "home"
+    results = []
+    for i in venue_index.top_positions(scores, mask, limit).tolist():
+        venue_id = snapshot.ids[i]
+        distance = scores.distance_at(i)
+        results.append(
+            VenueRecommendation(
+                venue_id=venue_id,
+                venue_name=snapshot.names[i],
+                category=snapshot.categories[i],
+                score=float(scores.score[i]),
+                distance_km=distance,
+                features=VenueFeatures(
+                    spatial=float(scores.spatial[i]),
+                    preference=float(scores.preference[i]),
+                    popularity=float(scores.popularity[i]),
+                ),
+                reasons=reasons.venue_reasons(
+                    distance,
+                    origin_label,
+                    own.by_venue.get(venue_id, heuristic.NO_ENGAGEMENT),
+                    int(snapshot.popularity_bucket[i]) or None,
+                ),
+            )
+        )
+    return results
+
+
+def _origin(
+    constraints: VenueConstraints, home: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    origin = constraints.origin(home)
     if constraints.max_distance_km is not None and origin is None:
         raise validation_error(
             ("query", "max_distance_km"),
             "max_distance_km needs an origin: the user has no home, give near_lat and near_lng",
         )
+    return origin
+
+
+def _recommend_venues_reference(
+    session: Session,
+    user_id: uuid.UUID,
+    limit: int,
+    settings: RecoSettings,
+    constraints: VenueConstraints,
+) -> list[VenueRecommendation]:
+    user = user_service.get_user(session, user_id)
+    origin = _origin(constraints, _home(user))
     venues = [
         VenueCandidate(*row)
         for row in venue_repository.candidate_rows(
