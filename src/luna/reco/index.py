@@ -39,6 +39,8 @@ from luna.venues import repository as venue_repository
 logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
+# (id, name, category, lat, lng, price_level, rating), as venues.repository.candidate_rows
+VenueRow = tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]
 NO_CATEGORY = -1
 
 
