@@ -8,6 +8,8 @@ from fastapi import Depends, FastAPI
 from luna import __version__
 from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter, limit_writes
 from luna.agent.providers.registry import build_registry
+from luna.agent.tasks import BookingQueue
+from luna.agent.worker import InProcessRunner, booking_jobs_lifespan
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         redirect_slashes=False,
+        lifespan=booking_jobs_lifespan,  # runs booking jobs in-process (luna/agent/worker.py)
     )
     engine = create_db_engine(settings)
     app.state.settings = settings
@@ -65,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = create_session_factory(engine)
     app.state.venue_index = VenueIndex(app.state.session_factory, settings.reco.refresh_seconds)
     app.state.providers = build_registry(settings)
+    app.state.booking_queue = BookingQueue(settings)
+    app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)
     app.state.write_limiter = WriteRateLimiter(settings)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -121,6 +121,28 @@ def migrate() -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Run booking jobs (PostgreSQL): as many processes, on as many machines, as you like."""
+    from luna.agent.worker import run_worker
+    from luna.migrate import is_at_head
+    from luna.observability.logging import configure_logging
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        console.print("[red]luna worker needs PostgreSQL[/red]: with SQLite, luna serve runs jobs.")
+        raise typer.Exit(code=2)
+    engine = create_db_engine(settings)
+    at_head = is_at_head(engine)
+    engine.dispose()
+    if not at_head:
+        console.print("[red]The database schema is not at the latest migration:[/red] luna migrate")
+        raise typer.Exit(code=2)
+    configure_logging(settings)
+    console.print("Luna booking worker: running booking jobs (Ctrl-C or SIGTERM to stop).")
+    run_worker(settings)
+
+
+@app.command()
 def seed() -> None:
     """Load the deterministic demo data set; does nothing if users exist."""
     from luna.demo import seed_demo

@@ -77,6 +77,18 @@ class Settings(BaseSettings):
     luna_mock_latency_ms: int = Field(0, ge=0, le=60_000)
     luna_mock_transient_failures: int = Field(0, ge=0)
     luna_mock_reject_reason: str | None = None
+    # Booking jobs (luna/agent/tasks.py, luna/agent/worker.py).
+    # How long POST /plans/{id}/confirm waits for the outcome before answering 202.
+    luna_confirm_wait_seconds: float = Field(10.0, ge=0, le=300)
+    # `luna serve` runs booking jobs in-process; off leaves them to `luna worker` processes.
+    luna_jobs_in_process: bool = True
+    luna_worker_concurrency: int = Field(10, ge=1, le=1000)
+    luna_worker_heartbeat_seconds: float = Field(10.0, gt=0)
+    # A job whose worker has been silent this long is run again (the worker is taken as dead).
+    luna_worker_stalled_seconds: float = Field(30.0, gt=0)
+    # How often the sweep runs; an owed job out of the queue this long is queued again.
+    luna_booking_sweep_seconds: float = Field(10.0, gt=0)
+    luna_booking_redeliver_seconds: float = Field(30.0, ge=0)
     # Authentication (SPEC §7): on unless LUNA_AUTH=off; never off in production.
     luna_auth: bool = True
     luna_jwt_secret: SecretStr | None = None
@@ -116,6 +128,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stall(self) -> "Settings":
+        if self.luna_worker_stalled_seconds <= self.luna_worker_heartbeat_seconds:
+            raise ValueError(
+                "LUNA_WORKER_STALLED_SECONDS must be longer than LUNA_WORKER_HEARTBEAT_SECONDS "
+                "(else a live worker's jobs would be taken for dead ones)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secure_in_production(self) -> "Settings":

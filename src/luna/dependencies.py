@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from luna.agent.providers.registry import ProviderRegistry
+from luna.agent.tasks import BookingQueue
 from luna.config import Settings
 
 
@@ -26,3 +27,11 @@ async def get_providers(request: Request) -> ProviderRegistry:
 
 
 ProvidersDep = Annotated[ProviderRegistry, Depends(get_providers)]
+
+
+async def get_booking_queue(request: Request) -> BookingQueue:
+    queue: BookingQueue = request.app.state.booking_queue
+    return queue
+
+
+BookingQueueDep = Annotated[BookingQueue, Depends(get_booking_queue)]

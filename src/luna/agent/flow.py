@@ -1,8 +1,10 @@
 """The booking agent: turns a confirmed plan into exactly one booking.
 
-For now the provider is called inline, inside the request's transaction; the plan row is
-locked first, so concurrent confirms queue and the later ones find the booking made by the
-first. The provider call carries the plan id as idempotency key. Status changes go through
+Confirm only moves the plan to `booking` (`start`) and records a booking job (luna/agent/
+tasks.py); the job runs `book` in a worker, with the plan row locked, so two runs of the same
+job (a re-delivery after a crash) queue and the later one finds the plan already decided. The
+provider call carries the plan id as idempotency key, so a run that died after the partner
+booked gets that same booking back instead of a second one. Status changes go through
 `lifecycle.move`, which enforces the state machine and writes the timeline.
 """
 
@@ -20,7 +22,7 @@ from luna.agent.providers.base import (
 )
 from luna.agent.providers.registry import ProviderRegistry
 from luna.bookings import repository as booking_repository
-from luna.errors import ServiceUnavailable
+from luna.errors import Conflict, ServiceUnavailable
 from luna.models import Booking, BookingStatus, Plan, PlanEventKind, PlanStatus
 from luna.observability.metrics import BOOKING_OUTCOMES
 from luna.plans import repository as plan_repository
@@ -29,18 +31,22 @@ from luna.venues import repository as venue_repository
 UNAVAILABLE = "The booking provider is unavailable; try again later"
 
 
+def start(session: Session, plan: Plan) -> None:
+    """A locked, bookable plan goes to `booking`; the booking job does the rest (`book`)."""
+    lifecycle.move(session, plan, PlanStatus.booking, detail="confirm")
+
+
 def book(session: Session, plan: Plan, providers: ProviderRegistry) -> Booking:
-    """Book a locked, bookable plan (or return the booking it already has).
+    """Book a locked plan in `booking`: it ends `confirmed` or `booking_failed`.
 
     Providers are tried in order (the venue's, then the fallbacks) while they say "no
     availability" or refuse. A booking call that failed transiently may have booked, so it is
     never followed by another provider: the plan fails, and the next confirm goes back to that
     same provider with the same idempotency key.
     """
+    if plan.status != PlanStatus.booking:
+        raise Conflict(f"Plan is {plan.status}: cannot book it")
     booking = booking_repository.get_for_plan(session, plan.id)
-    if booking is not None and booking.status == BookingStatus.booked:
-        return booking
-    lifecycle.move(session, plan, PlanStatus.booking, detail="confirm")
     venue = venue_repository.get(session, plan.venue_id)
     party_size = plan_repository.count_accepted(session, plan.id)
     request = BookingRequest(

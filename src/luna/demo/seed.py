@@ -307,6 +307,7 @@ def _load_plans(session: Session, anchor: datetime, stamps: Iterator[datetime]) 
         session.add(plan)
         session.flush()
         if demo_plan.outcome in ("confirm", "cancel"):
+            flow.start(session, plan)  # inline, no job: the seed is one batch transaction
             flow.book(session, plan, providers)
         if demo_plan.outcome == "cancel":
             flow.cancel(session, plan, providers)

@@ -2,6 +2,7 @@
 
 from luna.models.base import Base
 from luna.models.booking import Booking
+from luna.models.booking_job import BookingJob
 from luna.models.enums import (
     POSITIVE_INTERACTION_TYPES,
     BookingStatus,

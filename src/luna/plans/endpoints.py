@@ -1,13 +1,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Query
+from fastapi import Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.bookings.schemas import BookingRead
 from luna.db import SessionDep
-from luna.dependencies import ProvidersDep
-from luna.models import ParticipantStatus
+from luna.dependencies import BookingQueueDep, ProvidersDep, SettingsDep
+from luna.errors import Conflict
+from luna.models import ParticipantStatus, PlanStatus
 from luna.plans import service
 from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
 from luna.plans.schemas import (
@@ -118,13 +122,58 @@ def answer_invitation(
 @router.post(
     "/{plan_id}/confirm",
     response_model=ConfirmResult,
-    responses=error_responses(
-        {404: "Plan not found", 409: "Plan is cancelled / has started / organizer not accepted"}
-    ),
+    responses={
+        202: {
+            "model": PlanRead,
+            "description": "The agent is still booking (status `booking`): poll the plan",
+        },
+        **error_responses(
+            {404: "Plan not found", 409: "Plan is cancelled / has started / organizer not accepted"}
+        ),
+    },
 )
-def confirm_plan(plan_id: OrganizedPlanId, session: SessionDep, providers: ProvidersDep) -> object:
-    """The agent books your plan. Confirming again returns the same booking."""
-    plan, booking = service.confirm_plan(session, plan_id, providers)
+async def confirm_plan(
+    plan_id: OrganizedPlanId,
+    session: SessionDep,
+    queue: BookingQueueDep,
+    settings: SettingsDep,
+    request: Request,
+    wait: Annotated[
+        bool,
+        Query(
+            description="Wait for the outcome (up to LUNA_CONFIRM_WAIT_SECONDS); "
+            "false answers 202 at once unless the plan is already decided"
+        ),
+    ] = True,
+) -> object:
+    """The agent books your plan: 200 with the outcome (`confirmed` or `booking_failed`),
+    or 202 with the plan in `booking` while it is still at work. Confirming again returns
+    the same booking."""
+
+    def confirm_and_commit() -> bool:
+        # Commit before waiting: the booking job reads the plan in `booking` (and on
+        # PostgreSQL the queued job only exists from this commit on). In the same thread
+        # call as the row lock, so the lock is never held while waiting for a thread. The
+        # session dependency's own commit then has nothing left to do.
+        recorded = service.confirm_plan(session, plan_id, queue)
+        session.commit()
+        return recorded
+
+    recorded = await run_in_threadpool(confirm_and_commit)
+    if recorded:
+        queue.after_commit(plan_id)
+    seconds = settings.luna_confirm_wait_seconds if wait else 0
+    plan, booking = await service.wait_for_confirmation(
+        request.app.state.session_factory, plan_id, seconds
+    )
+    if plan.status == PlanStatus.booking:
+        return JSONResponse(
+            status_code=202,
+            content=jsonable_encoder(PlanRead.model_validate(plan)),
+            headers={"Location": f"/plans/{plan_id}"},
+        )
+    if booking is None:  # cancelled while we waited
+        raise Conflict(f"Plan is {plan.status}")
     return ConfirmResult(
         plan_id=plan.id,
         booking_id=booking.id,

@@ -22,6 +22,10 @@ def get(session: Session, plan_id: uuid.UUID) -> Plan | None:
     return session.get(Plan, plan_id)
 
 
+def status_of(session: Session, plan_id: uuid.UUID) -> PlanStatus | None:
+    return session.scalar(select(Plan.status).where(Plan.id == plan_id))
+
+
 def get_with_participants(
     session: Session, plan_id: uuid.UUID, *, lock: bool = False
 ) -> Plan | None:

@@ -1,13 +1,18 @@
+import asyncio
 import hashlib
 import json
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from luna.agent import flow, lifecycle
 from luna.agent.providers.registry import ProviderRegistry
+from luna.agent.tasks import BookingQueue
+from luna.bookings import repository as booking_repository
+from luna.db import READ_ONLY
 from luna.errors import Conflict, NotFound
 from luna.models import (
     Booking,
@@ -126,16 +131,57 @@ def answer_invitation(
     return participant
 
 
-def confirm_plan(
-    session: Session, plan_id: uuid.UUID, providers: ProviderRegistry
-) -> tuple[Plan, Booking]:
+def confirm_plan(session: Session, plan_id: uuid.UUID, queue: BookingQueue) -> bool:
+    """Ask the agent to book the plan: it goes to `booking` and a booking job is recorded,
+    in this transaction. False when there is nothing to do (booked, or a job in flight)."""
+    # Read first without the row lock: while a job books the plan, its worker holds that
+    # lock for as long as the provider takes, and a confirm has nothing to change then.
+    if repository.status_of(session, plan_id) in IN_FLIGHT_OR_DONE:
+        return False
     plan = get_plan(session, plan_id, lock=True)
     if plan.status == PlanStatus.cancelled:
         raise Conflict(PLAN_CANCELLED)
-    if plan.status != PlanStatus.confirmed:
-        _ensure_bookable(plan)
-    booking = flow.book(session, plan, providers)
-    return plan, booking
+    if plan.status in IN_FLIGHT_OR_DONE:  # another confirm got there first
+        return False
+    _ensure_bookable(plan)
+    flow.start(session, plan)
+    queue.record(session, plan.id)
+    return True
+
+
+IN_FLIGHT_OR_DONE = frozenset({PlanStatus.booking, PlanStatus.confirmed})
+
+
+def confirmation(session: Session, plan_id: uuid.UUID) -> tuple[Plan, Booking | None]:
+    """The plan and, once the agent has decided (confirmed or failed), its booking."""
+    plan = get_plan(session, plan_id)
+    if plan.status == PlanStatus.booking:
+        return plan, None
+    return plan, booking_repository.get_for_plan(session, plan_id)
+
+
+async def wait_for_confirmation(
+    session_factory: sessionmaker[Session], plan_id: uuid.UUID, seconds: float
+) -> tuple[Plan, Booking | None]:
+    """Poll the plan until its booking job has decided, or `seconds` have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    pause = 0.01
+    while True:
+        plan, booking = await run_in_threadpool(_read_confirmation, session_factory, plan_id)
+        remaining = deadline - loop.time()
+        if plan.status != PlanStatus.booking or remaining <= 0:
+            return plan, booking
+        await asyncio.sleep(min(pause, remaining))
+        pause = min(pause * 2, 0.25)
+
+
+def _read_confirmation(
+    session_factory: sessionmaker[Session], plan_id: uuid.UUID
+) -> tuple[Plan, Booking | None]:
+    with session_factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        return confirmation(session, plan_id)
 
 
 def _ensure_bookable(plan: Plan) -> None:
