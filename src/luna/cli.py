@@ -1,4 +1,4 @@
-"""The `luna` command: serve, migrate, seed, import, token."""
+"""The `luna` command: serve, migrate, seed, import, token, bench."""
 
 import os
 import tempfile
@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from luna.auth.tokens import issue_token
+from luna.bench import command as bench_command
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine
 from luna.migrate import upgrade
@@ -178,6 +179,9 @@ def import_(
     for name, count in summary.items():
         console.print(f"{name}: {count} row{'' if count == 1 else 's'}")
 
+
+# `luna bench`: synthetic worlds, import, serve, wrk (luna.bench; README "Benchmarks").
+app.command()(bench_command.bench)
 
 if __name__ == "__main__":
     app()

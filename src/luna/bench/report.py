@@ -1,0 +1,149 @@
+"""The benchmark's table (Rich) and plot (matplotlib, PNG)."""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+MIB = 1024 * 1024
+
+
+def print_report(results: dict, console: Console) -> None:
+    meta = results.get("meta", {})
+    table = Table(
+        title=(
+            f"luna bench: {meta.get('workers')} workers, wrk {meta.get('duration_seconds')} s per "
+            "run; single client (1 connection), then under load (conns connections)"
+        )
+    )
+    for column in ("scale", "route", "engine"):
+        table.add_column(column)
+    for column in ("1 conn median ms", "conns", "req/s", "median ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    table.add_column("items/s", justify="right")
+    table.add_column("errors", justify="right")
+    for name, scale in results["scales"].items():
+        runs = scale["runs"]
+        order = list(meta.get("routes", {})) or [r["route"] for r in runs]
+        keys = sorted(
+            {(r["route"], r["engine"]) for r in runs},
+            key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1] != "default"),
+        )
+        for route, engine in keys:
+            single = _find(runs, route, engine, "single")
+            many = _find(runs, route, engine, "concurrent")
+            errors = sum(sum(r["errors"].values()) for r in (single, many) if r)
+            table.add_row(
+                name,
+                route,
+                engine,
+                _ms(single, "median_ms"),
+                str(many["connections"]) if many else "-",
+                _rate(many["requests_per_second"]) if many else "-",
+                _ms(many, "median_ms"),
+                _ms(many, "p99_ms"),
+                f"{many['items_per_second']:,.0f}" if many and route == "batch" else "",
+                f"[red]{errors}[/red]" if errors else "0",
+            )
+        table.add_section()
+    console.print(table)
+
+    summary = Table(title="per scale")
+    for column in ("scale", "users", "venues", "interactions", "edges"):
+        summary.add_column(column, justify="right")
+    for column in ("generate s", "import s", "worker RSS MiB", "reference speedup"):
+        summary.add_column(column, justify="right")
+    for name, scale in results["scales"].items():
+        counts = scale["counts"]
+        speedups = ", ".join(
+            f"{s['route']}: median x{s['median_speedup']}, req/s x{s['throughput_speedup']}"
+            for s in scale.get("speedups", [])
+        )
+        summary.add_row(
+            name,
+            f"{counts['users']:,}",
+            f"{counts['venues']:,}",
+            f"{counts['interactions']:,}",
+            f"{counts['social_edges']:,}",
+            _seconds(scale.get("generate_seconds")),
+            _seconds(scale.get("import_seconds")),
+            " / ".join(f"{rss / MIB:,.0f}" for rss in scale["worker_rss_bytes"]) or "-",
+            speedups or "-",
+        )
+    console.print(summary)
+
+
+def plot(results: dict, path: Path) -> Path:
+    """Latency against scale (users, log axes), one line per route: single-client median and
+    p99 under load; reference points where measured."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results["scales"])
+    users = {name: results["scales"][name]["counts"]["users"] for name in names}
+    routes = list(
+        dict.fromkeys(r["route"] for name in names for r in results["scales"][name]["runs"])
+    )
+    figure, axes = plt.subplots(1, 3, figsize=(16, 5.2))
+    panels = (
+        ("single", "median_ms", "single client: median latency (ms)"),
+        ("concurrent", "p99_ms", "under load: p99 latency (ms)"),
+        ("concurrent", "requests_per_second", "under load: requests/s"),
+    )
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for axis, (mode, metric, title) in zip(axes, panels, strict=True):
+        for n, route in enumerate(routes):
+            for engine, style in (("default", "-o"), ("reference", "--x")):
+                points = [
+                    (users[name], run[metric])
+                    for name in names
+                    for run in results["scales"][name]["runs"]
+                    if run["route"] == route
+                    and run["engine"] == engine
+                    and run["mode"] == mode
+                    and run[metric] > 0
+                ]
+                if not points:
+                    continue
+                xs, ys = zip(*points, strict=True)
+                label = route if engine == "default" else f"{route} (reference)"
+                axis.plot(xs, ys, style, color=colors[n % len(colors)], label=label)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_title(title)
+        axis.set_xticks([users[name] for name in names])
+        axis.set_xticklabels([f"{name}\n{users[name]:,} users" for name in names])
+        axis.minorticks_off()
+        axis.grid(True, which="major", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    meta = results.get("meta", {})
+    figure.suptitle(
+        f"luna bench ({meta.get('workers')} workers, {meta.get('connections')} connections under "
+        f"load, commit {meta.get('git_commit')})"
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _find(runs: list[dict], route: str, engine: str, mode: str) -> dict | None:
+    for run in runs:
+        if run["route"] == route and run["engine"] == engine and run["mode"] == mode:
+            return run
+    return None
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def _ms(run: dict | None, key: str) -> str:
+    return "-" if run is None else f"{run[key]:,.2f}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

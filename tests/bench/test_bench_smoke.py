@@ -1,0 +1,69 @@
+"""`luna bench` end to end at the tiny scale (a smoke test: the figures mean nothing here).
+
+It needs wrk and PostgreSQL: without wrk the test is skipped with the install hint, except
+under CI (CI=true), where .ci/run installs wrk and a missing one is a failure.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from luna.bench.runner import ROUTES
+from luna.bench.wrk import INSTALL_HINT
+from luna.cli import app as cli_app
+from tests.conftest import postgres_admin_url
+
+
+@pytest.fixture
+def wrk() -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+
+
+def test_bench_runs_every_route_at_the_tiny_scale(
+    wrk: None, postgres_url: str, tmp_path: Path
+) -> None:
+    # postgres_url: skips (or fails under CI) when PostgreSQL is unreachable.
+    out = tmp_path / "results"
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "bench",
+            "--scales",
+            "tiny",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--admin-url",
+            postgres_admin_url(),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "bench.json").read_text())
+    tiny = results["scales"]["tiny"]
+    assert tiny["import_seconds"] > 0
+    assert len(tiny["worker_rss_bytes"]) == 2 and all(rss > 0 for rss in tiny["worker_rss_bytes"])
+    measured = {(r["route"], r["engine"], r["mode"]): r for r in tiny["runs"]}
+    for route in ROUTES:
+        engines = ["default", "reference"] if route.compare_reference else ["default"]
+        for engine in engines:
+            for mode in ("single", "concurrent"):
+                run = measured[(route.key, engine, mode)]
+                assert run["requests_per_second"] > 0, run
+                assert run["median_ms"] > 0, run
+                assert sum(run["errors"].values()) == 0, run
+    assert measured[("batch", "default", "concurrent")]["items_per_second"] > 0
+    assert {s["route"] for s in tiny["speedups"]} == {"reco_venues", "reco_people"}
+    png = out / "bench.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
