@@ -230,6 +230,7 @@ def client_for(db_url: str, app_cache):
 
     @contextmanager
     def make(reco: RecoSettings) -> Iterator[TestClient]:
+        reco = reco.model_copy(update={"refresh_seconds": 0})  # see tests/conftest.py
         settings = Settings(
             database_url=db_url, reco=reco, luna_auth=False, luna_write_rate_limit="100000/minute"
         )
@@ -261,3 +262,39 @@ def test_weights_read_from_environment(monkeypatch):
     assert settings.reco.venue_weight_spatial == 0.7
     assert settings.reco.people_weight_social == 0.1
     assert settings.reco.venue_weight_preference == 0.4
+
+
+def test_reference_engine_gives_the_index_engine_answers(client, client_for):
+    """LUNA_RECO_ENGINE=reference (row by row, category sums from every interaction) and the
+    default engine (venue index, category_engagement) answer alike: same results in the
+    same order, numbers within 1e-9 (numpy's exp may differ from math.exp in the last bit)."""
+    users, venues = build_world(client, seed=5)
+    with client_for(RecoSettings(engine="reference")) as reference:
+        for user in users:
+            for path, params in [
+                (f"/reco/venues/{user['id']}", {"limit": 100}),
+                *[
+                    (f"/reco/people/{user['id']}", {"venue_id": v["id"], "limit": 100})
+                    for v in venues[:4]
+                ],
+            ]:
+                want = reference.get(path, params=params)
+                got = client.get(path, params=params)
+                assert got.status_code == want.status_code == 200
+                assert_alike(got.json(), want.json())
+
+
+def assert_alike(got: object, want: object) -> None:
+    """Equal, but floats only within TOL."""
+    if isinstance(want, float):
+        assert got == pytest.approx(want, abs=TOL, rel=TOL)
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys()
+        for key in want:
+            assert_alike(got[key], want[key])
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            assert_alike(g, w)
+    else:
+        assert got == want

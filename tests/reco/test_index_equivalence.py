@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from luna.config import RecoSettings
 from luna.reco import index as venue_index
+from luna.reco.constraints import VenueConstraints
 from luna.reco.index import OwnEngagement, VenueSnapshot
 from tests.reco.reference import POSITIVE, venue_scores
 
@@ -158,3 +159,59 @@ def test_route_matches_the_reference(client, app_cache, db_url, world):
         want = venue_scores(reference_user(user), world["venues"], world["interactions"])
         got = client.get(f"/reco/venues/{user['id']}", params={"limit": 100}).json()
         assert_same_ranking(got, want[:100])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    world=worlds(),
+    limit=st.sampled_from([1, 2, 5]),
+    constraints=st.builds(
+        VenueConstraints,
+        max_distance_km=st.one_of(st.none(), st.sampled_from([0.5, 5.0, 30.0])),
+        categories=st.one_of(st.none(), st.just(frozenset({"bar"}))),
+        exclude_visited=st.booleans(),
+    ),
+    weights=st.sampled_from([(0.4, 0.4, 0.2), (0.0, 0.5, 0.5), (1.0, 0.0, 0.0)]),
+)
+def test_pruned_ranking_is_the_exhaustive_one(world, limit, constraints, weights):
+    """`best_positions` scores the near, popular and own venues first and skips the rest only
+    when provably out of reach: with tiny pruning constants (so that it prunes on these small
+    worlds) its answer is still the full scan's."""
+    reco = RecoSettings(
+        venue_weight_spatial=weights[0],
+        venue_weight_preference=weights[1],
+        venue_weight_popularity=weights[2],
+    )
+    positives = Counter(
+        uuid.UUID(i["venue_id"]) for i in world["interactions"] if i["interaction_type"] in POSITIVE
+    )
+    snapshot = VenueSnapshot.build(
+        0,
+        [
+            (uuid.UUID(v["id"]), v["name"], v["category"], v["lat"], v["lng"], None, None)
+            for v in world["venues"]
+        ],
+        positives,
+    )
+    for user in world["users"]:
+        if constraints.max_distance_km is not None and user["home"] is None:
+            continue  # refused by the route before ranking
+        own_rows: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
+        for i in world["interactions"]:
+            if i["user_id"] == user["id"]:
+                own_rows[uuid.UUID(i["venue_id"])][0] += i["interaction_type"] in POSITIVE
+                own_rows[uuid.UUID(i["venue_id"])][1] += i["dwell_time_seconds"]
+        own = OwnEngagement.build(snapshot, [(v, p, d) for v, (p, d) in own_rows.items()])
+        full = venue_index.score_venues(snapshot, user["home"], own, reco)
+        want = venue_index.top_positions(
+            full, venue_index.admitted(snapshot, full, constraints, own), limit
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(venue_index, "PRUNE_FROM", 0)
+            patch.setattr(venue_index, "MOST_POPULAR", 1)
+            patch.setattr(venue_index, "NEAR_KM", 2.0)
+            got, scores = venue_index.best_positions(
+                snapshot, user["home"], own, reco, constraints, limit
+            )
+        assert got.tolist() == want.tolist()
+        assert scores.score.tolist() == full.score[want].tolist()

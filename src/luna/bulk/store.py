@@ -119,7 +119,18 @@ class _FileSql:
     checks: tuple[_Check, ...]
     merge: tuple[str, ...]  # run in order; `:now` is the import's time
     appends_to: str | None = None  # the table a pure INSERT fills (see _REBUILD_...)
+    analyze: tuple[str, ...] = ()  # tables whose statistics the merge changes much
 
+
+# The per-person, per-category totals of a set of interactions `s` (see CategoryEngagement);
+# callers add their own conditions and the GROUP BY (the WHERE also lets SQLite parse an
+# upsert after a join).
+_CATEGORY_ENGAGEMENT = """
+            SELECT s.user_id, v.category,
+                   count(*) FILTER (WHERE s.interaction_type IN ('like', 'interest')),
+                   coalesce(sum(s.dwell_time_seconds), 0)
+            FROM {source} AS s JOIN venues AS v ON v.id = s.venue_id
+            WHERE v.category IS NOT NULL"""
 
 _SQL: dict[str, _FileSql] = {
     USERS.stem: _FileSql(
@@ -143,6 +154,7 @@ _SQL: dict[str, _FileSql] = {
                 lambda row: f"handle {row.handle!r} is already taken (by user {_id(row.id)})",
             ),
         ),
+        analyze=("users",),
         merge=(
             # The unique index on lower(handle) is checked row by row, so a file that swaps two
             # handles (or gives a new user the old handle of a renamed one) would trip over
@@ -167,7 +179,17 @@ _SQL: dict[str, _FileSql] = {
     VENUES.stem: _FileSql(
         types=("uuid", "text", "text", "text", "float", "float", "int", "float"),
         checks=(_repeated("id", "id", _repeated_id),),
+        analyze=("venues", "category_engagement"),
         merge=(
+            # A venue that changes category moves its visitors' engagement to another
+            # category: rare in an import, so the running totals are then rebuilt whole.
+            """
+            DELETE FROM category_engagement WHERE EXISTS (
+                SELECT 1 FROM {staging} AS s JOIN venues AS v ON v.id = s.id
+                WHERE coalesce(v.category, '') <> coalesce(s.category, '')
+                  AND EXISTS (SELECT 1 FROM interactions AS i WHERE i.venue_id = v.id)
+            )
+            """,
             # booking_provider is not in the file: a new venue gets the default, an existing
             # one keeps its own.
             """
@@ -179,6 +201,14 @@ _SQL: dict[str, _FileSql] = {
                 name = excluded.name, description = excluded.description,
                 category = excluded.category, lat = excluded.lat, lng = excluded.lng,
                 price_level = excluded.price_level, rating = excluded.rating
+            """,
+            # Rebuilt when the first statement emptied it (an empty table with interactions
+            # at categorised venues means nothing else).
+            f"""
+            INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
+            {_CATEGORY_ENGAGEMENT.format(source="interactions")}
+              AND NOT EXISTS (SELECT 1 FROM category_engagement)
+            GROUP BY s.user_id, v.category
             """,
         ),
     ),
@@ -196,6 +226,7 @@ _SQL: dict[str, _FileSql] = {
             _missing("user_id", "users", "user"),
             _missing("other_user_id", "users", "user"),
         ),
+        analyze=("social_edges",),
         merge=(
             """
             INSERT INTO social_edges
@@ -218,8 +249,17 @@ _SQL: dict[str, _FileSql] = {
                    occurred_at, :now
             FROM {staging}
             """,
+            f"""
+            INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
+            {_CATEGORY_ENGAGEMENT.format(source="{staging}")}
+            GROUP BY s.user_id, v.category
+            ON CONFLICT (user_id, category) DO UPDATE SET
+                positive_count = category_engagement.positive_count + excluded.positive_count,
+                dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
+            """,
         ),
         appends_to="interactions",
+        analyze=("interactions", "category_engagement"),
     ),
 }
 
@@ -266,6 +306,9 @@ _INDEX_DDL = {
 }
 
 
+_POSTGRES_IMPORT_MEMORY = {"work_mem": "256MB", "maintenance_work_mem": "1GB"}
+
+
 class Staging:
     """The staging table of one file, inside the caller's transaction.
 
@@ -289,6 +332,10 @@ class Staging:
         assert len(self._types) == len(self._columns)
         columns = ", ".join(f"{c} {t}" for c, t in zip(self._columns, self._types, strict=True))
         if self._postgres:
+            # Sorts and hashes of millions of rows (checks, index rebuilds) in memory, for
+            # this transaction only.
+            for setting, value in _POSTGRES_IMPORT_MEMORY.items():
+                conn.exec_driver_sql(f"SET LOCAL {setting} = '{value}'")
             conn.exec_driver_sql(f"CREATE TEMP TABLE {self._table} ({columns}) ON COMMIT DROP")
         else:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{self._table}")
@@ -355,6 +402,9 @@ class Staging:
             conn.execute(sql)
         for ddl in recreate:
             conn.exec_driver_sql(ddl)
+        # Fresh statistics, or the first queries after a big import plan for an empty table.
+        for table in self._sql.analyze:
+            conn.exec_driver_sql(f"ANALYZE {table}")
         if not self._postgres:
             conn.exec_driver_sql(f"DROP TABLE temp.{self._table}")
         return count

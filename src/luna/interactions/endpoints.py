@@ -1,7 +1,9 @@
 import uuid
 
+from fastapi import Request
+
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
-from luna.db import SessionDep
+from luna.db import SessionDep, run_in_transaction
 from luna.interactions import service
 from luna.interactions.schemas import (
     BatchResult,
@@ -23,12 +25,14 @@ LOG_ERRORS = error_responses({404: "User not found / Venue not found"})
     status_code=201,
     responses=LOG_ERRORS,
 )
-def log_interaction(
-    venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
+async def log_interaction(
+    venue_id: uuid.UUID, body: InteractionCreate, request: Request, caller: CurrentCaller
 ) -> object:
     """Record that you viewed, showed interest in or liked a venue."""
     caller.ensure_self(body.user_id)
-    return service.log_interaction(session, venue_id, body)
+    return await run_in_transaction(
+        request, lambda session: service.log_interaction(session, venue_id, body)
+    )
 
 
 @router.post(
@@ -38,12 +42,14 @@ def log_interaction(
     responses=LOG_ERRORS,
     deprecated=True,
 )
-def log_interaction_old_name(
-    venue_id: uuid.UUID, body: InteractionCreate, session: SessionDep, caller: CurrentCaller
+async def log_interaction_old_name(
+    venue_id: uuid.UUID, body: InteractionCreate, request: Request, caller: CurrentCaller
 ) -> object:
     """The prototype's name for `POST /venues/{venue_id}/interactions`; same behaviour."""
     caller.ensure_self(body.user_id)
-    return service.log_interaction(session, venue_id, body)
+    return await run_in_transaction(
+        request, lambda session: service.log_interaction(session, venue_id, body)
+    )
 
 
 @router.post(
@@ -52,12 +58,15 @@ def log_interaction_old_name(
     status_code=201,
     responses=error_responses({404: "interactions[i]: User not found / Venue not found"}),
 )
-def log_batch(body: InteractionBatch, session: SessionDep, caller: CurrentCaller) -> object:
+async def log_batch(body: InteractionBatch, request: Request, caller: CurrentCaller) -> object:
     """Log 1 to 5000 interactions at once; one bad item rejects the whole batch (its index is
     in the error). Every item must be your own."""
     for item in body.interactions:
         caller.ensure_self(item.user_id)
-    return BatchResult(inserted=service.log_batch(session, body.interactions))
+    inserted = await run_in_transaction(
+        request, lambda session: service.log_batch(session, body.interactions)
+    )
+    return BatchResult(inserted=inserted)
 
 
 @router.get(

@@ -1,14 +1,23 @@
 """All SQL about interactions, including the engagement aggregates the recommenders read."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, SocialEdge, User, Venue
+from luna.models import (
+    POSITIVE_INTERACTION_TYPES,
+    CategoryEngagement,
+    Interaction,
+    SocialEdge,
+    User,
+    Venue,
+)
 from luna.schemas import Page
 
 # Aggregates shared by the queries below: positive count and total dwell of a group of rows.
@@ -17,13 +26,27 @@ positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
 
 
-def add(session: Session, interaction: Interaction) -> None:
-    session.add(interaction)
-
-
 def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One multi-row INSERT per call (executemany): no ORM unit-of-work per row."""
-    session.execute(insert(Interaction), rows)
+    """Core executemany (batched multi-row INSERTs): no ORM unit of work per row."""
+    session.connection().execute(insert(Interaction.__table__), rows)
+
+
+_venue = select(Venue.id, Venue.category).where(Venue.id == bindparam("venue_id")).subquery()
+# Always one row: (user id or NULL, venue id or NULL, category).
+_USER_AND_VENUE = select(
+    select(User.id).where(User.id == bindparam("user_id")).scalar_subquery(),
+    select(_venue.c.id).scalar_subquery(),
+    select(_venue.c.category).scalar_subquery(),
+)
+
+
+def user_and_venue(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID | None
+) -> tuple[bool, bool, str | None]:
+    """(the user exists, the venue exists, its category) in one statement."""
+    params = {"user_id": user_id, "venue_id": venue_id}
+    user, venue, category = session.connection().execute(_USER_AND_VENUE, params).one()
+    return user is not None, venue is not None, category
 
 
 def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:
@@ -49,19 +72,22 @@ def positive_counts_by_venue(
     return {venue_id: count for venue_id, count in session.execute(stmt)}
 
 
+_HOME_AND_ENGAGEMENT = (
+    select(User.home_lat, User.home_lng, Interaction.venue_id, positive_count, dwell_sum)
+    .select_from(User)
+    .outerjoin(Interaction, Interaction.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+    .group_by(User.home_lat, User.home_lng, Interaction.venue_id)
+)
+
+
 def home_and_engagement(
     session: Session, user_id: uuid.UUID
 ) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
     """One statement for what a venue recommendation needs of one person: their home and
-    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user."""
-    stmt = (
-        select(User.home_lat, User.home_lng, Interaction.venue_id, positive_count, dwell_sum)
-        .select_from(User)
-        .outerjoin(Interaction, Interaction.user_id == User.id)
-        .where(User.id == user_id)
-        .group_by(User.home_lat, User.home_lng, Interaction.venue_id)
-    )
-    rows = session.execute(stmt).all()
+    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user.
+    Runs on the session's connection (Core, no ORM): it is on the hottest route."""
+    rows = session.connection().execute(_HOME_AND_ENGAGEMENT, {"user_id": user_id}).all()
     if not rows:
         return None
     lat, lng = rows[0][0], rows[0][1]
@@ -96,7 +122,25 @@ def companion_engagement_at_venue(
 def companion_engagement_in_category(
     session: Session, user_id: uuid.UUID, category: str
 ) -> dict[uuid.UUID, tuple[int, int]]:
-    """(positive count, dwell) over all venues of a category, per companion of `user_id`."""
+    """(positive count, dwell) over all venues of a category, per companion of `user_id`
+    (one row per companion, from the running totals)."""
+    stmt = (
+        select(
+            CategoryEngagement.user_id,
+            CategoryEngagement.positive_count,
+            CategoryEngagement.dwell_seconds,
+        )
+        .join(SocialEdge, SocialEdge.other_user_id == CategoryEngagement.user_id)
+        .where(SocialEdge.user_id == user_id, CategoryEngagement.category == category)
+    )
+    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def companion_engagement_in_category_from_interactions(
+    session: Session, user_id: uuid.UUID, category: str
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """The same as `companion_engagement_in_category`, summed from every interaction of every
+    companion (LUNA_RECO_ENGINE=reference; a check on the running totals)."""
     stmt = (
         select(Interaction.user_id, positive_count, dwell_sum)
         .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
@@ -105,6 +149,67 @@ def companion_engagement_in_category(
         .group_by(Interaction.user_id)
     )
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
+
+
+def add_category_engagement(
+    session: Session, deltas: Iterable[tuple[uuid.UUID, str | None, bool, int]]
+) -> None:
+    """Adds interactions (user, venue category, positive?, dwell) to the running totals of
+    `category_engagement`, in one statement; venues without a category count nowhere."""
+    totals: dict[tuple[uuid.UUID, str], list[int]] = {}
+    for user_id, category, positive, dwell in deltas:
+        if category is not None:
+            total = totals.setdefault((user_id, category), [0, 0])
+            total[0] += positive
+            total[1] += dwell
+    if not totals:
+        return
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_(CategoryEngagement)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
+        set_={
+            "positive_count": CategoryEngagement.positive_count + stmt.excluded.positive_count,
+            "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
+        },
+    )
+    rows = [
+        {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
+        for (uid, cat), (pos, dwell) in totals.items()
+    ]
+    session.connection().execute(stmt, rows)
+
+
+def recount_category_engagement_of_visitors(session: Session, venue_id: uuid.UUID) -> None:
+    """Recomputes the running totals of everyone who interacted with a venue, from their
+    interactions (after the venue's category changed)."""
+    visitors = select(Interaction.user_id).where(Interaction.venue_id == venue_id)
+    session.execute(delete(CategoryEngagement).where(CategoryEngagement.user_id.in_(visitors)))
+    recomputed = (
+        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
+        .join(Venue, Venue.id == Interaction.venue_id)
+        .where(Interaction.user_id.in_(visitors), Venue.category.is_not(None))
+        .group_by(Interaction.user_id, Venue.category)
+    )
+    session.execute(
+        insert(CategoryEngagement).from_select(
+            ["user_id", "category", "positive_count", "dwell_seconds"], recomputed
+        )
+    )
+
+
+def category_engagement_from_interactions(
+    session: Session,
+) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
+    """What `category_engagement` must hold, computed from scratch (for tests and checks)."""
+    stmt = (
+        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
+        .join(Venue, Venue.id == Interaction.venue_id)
+        .where(Venue.category.is_not(None))
+        .group_by(Interaction.user_id, Venue.category)
+    )
+    return {(uid, cat): (int(pos), int(dwell)) for uid, cat, pos, dwell in session.execute(stmt)}
 
 
 def engagement_by_user_and_venue(
@@ -141,12 +246,11 @@ def engagement_in_category_of_users(
     """(positive count, dwell) over all venues of a category, for each of the given users."""
     if not user_ids:
         return {}
-    stmt = (
-        select(Interaction.user_id, positive_count, dwell_sum)
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(Interaction.user_id.in_(user_ids), Venue.category == category)
-        .group_by(Interaction.user_id)
-    )
+    stmt = select(
+        CategoryEngagement.user_id,
+        CategoryEngagement.positive_count,
+        CategoryEngagement.dwell_seconds,
+    ).where(CategoryEngagement.user_id.in_(user_ids), CategoryEngagement.category == category)
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
 
 

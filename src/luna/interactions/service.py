@@ -5,39 +5,50 @@ from sqlalchemy.orm import Session
 
 from luna.errors import NotFound
 from luna.interactions import repository
-from luna.interactions.schemas import BatchItem, InteractionCreate
-from luna.models import Interaction
+from luna.interactions.schemas import BatchItem, InteractionCreate, InteractionRead
+from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, InteractionType
 from luna.models.base import utcnow
 from luna.schemas import Page
 from luna.users import repository as user_repository
 from luna.users import service as user_service
 from luna.venues import repository as venue_repository
-from luna.venues import service as venue_service
 
 
-def log_interaction(session: Session, venue_id: uuid.UUID, data: InteractionCreate) -> Interaction:
-    venue_service.get_venue(session, venue_id)
-    user_service.get_user(session, data.user_id)
-    interaction = Interaction(
-        user_id=data.user_id,
-        venue_id=venue_id,
-        interaction_type=data.interaction_type,
-        dwell_time_seconds=data.dwell_time_seconds,
-        occurred_at=data.occurred_at or utcnow(),
+def log_interaction(
+    session: Session, venue_id: uuid.UUID, data: InteractionCreate
+) -> InteractionRead:
+    """Three statements (user and venue, the row, the category totals): a hot route."""
+    user_exists, venue_exists, category = repository.user_and_venue(session, data.user_id, venue_id)
+    if not venue_exists:
+        raise NotFound("Venue not found")
+    if not user_exists:
+        raise NotFound("User not found")
+    now = utcnow()
+    row = {
+        "id": uuid.uuid4(),
+        "user_id": data.user_id,
+        "venue_id": venue_id,
+        "interaction_type": data.interaction_type,
+        "dwell_time_seconds": data.dwell_time_seconds,
+        "occurred_at": data.occurred_at or now,
+        "created_at": now,
+    }
+    repository.bulk_insert(session, [row])
+    positive = is_positive(data.interaction_type)
+    repository.add_category_engagement(
+        session, [(data.user_id, category, positive, data.dwell_time_seconds)]
     )
-    repository.add(session, interaction)
-    session.flush()
-    return interaction
+    return InteractionRead.model_construct(**row)
 
 
 def log_batch(session: Session, items: list[BatchItem]) -> int:
     """All or nothing: every user and venue must exist, or nothing is written."""
     known_users = user_repository.existing_ids(session, {item.user_id for item in items})
-    known_venues = venue_repository.existing_ids(session, {item.venue_id for item in items})
+    categories = venue_repository.categories(session, {item.venue_id for item in items})
     for index, item in enumerate(items):
         if item.user_id not in known_users:
             raise NotFound(f"interactions[{index}]: User not found")
-        if item.venue_id not in known_venues:
+        if item.venue_id not in categories:
             raise NotFound(f"interactions[{index}]: Venue not found")
     now = utcnow()
     rows = [
@@ -53,7 +64,23 @@ def log_batch(session: Session, items: list[BatchItem]) -> int:
         for item in items
     ]
     repository.bulk_insert(session, rows)
+    repository.add_category_engagement(
+        session,
+        (
+            (
+                item.user_id,
+                categories[item.venue_id],
+                is_positive(item.interaction_type),
+                item.dwell_time_seconds,
+            )
+            for item in items
+        ),
+    )
     return len(rows)
+
+
+def is_positive(interaction_type: InteractionType) -> bool:
+    return interaction_type in POSITIVE_INTERACTION_TYPES
 
 
 def list_user_interactions(

@@ -12,7 +12,7 @@ from luna.models.enums import (
     PlanStatus,
     RelationshipType,
 )
-from luna.models.interaction import Interaction
+from luna.models.interaction import CategoryEngagement, Interaction
 from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipant
 from luna.models.social import SocialEdge
 from luna.models.user import User
@@ -22,7 +22,9 @@ __all__ = [
     "POSITIVE_INTERACTION_TYPES",
     "Base",
     "Booking",
+    "BookingJob",
     "BookingStatus",
+    "CategoryEngagement",
     "Interaction",
     "InteractionType",
     "ParticipantStatus",

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from luna.models.base import Base, CreatedAtMixin, IdMixin, utcnow
@@ -25,3 +25,21 @@ class Interaction(IdMixin, CreatedAtMixin, Base):
         # Venue popularity and "who engaged with this venue".
         Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
     )
+
+
+class CategoryEngagement(Base):
+    """Positive interactions and dwell of one person over all venues of one category.
+
+    Derived from `interactions` and kept in step by every write path (the interaction
+    routes, `luna import`, a venue's category change): the people recommender's `category`
+    feature then reads one row per companion instead of every interaction they ever made.
+    Deleting the person deletes their rows (cascade)."""
+
+    __tablename__ = "category_engagement"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    positive_count: Mapped[int] = mapped_column(BigInteger)
+    dwell_seconds: Mapped[int] = mapped_column(BigInteger)

@@ -1,10 +1,11 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
-from luna.db import SessionDep
+from luna.db import SessionDep, run_read_only
 from luna.dependencies import SettingsDep
 from luna.errors import Forbidden, validation_error
 from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
@@ -32,6 +33,15 @@ async def get_venue_index(request: Request) -> VenueIndex:
 
 
 VenueIndexDep = Annotated[VenueIndex, Depends(get_venue_index)]
+# The hot routes serialise their results in one call (validated models already).
+VENUE_RESULTS = TypeAdapter(list[VenueRecommendation])
+PEOPLE_RESULTS = TypeAdapter(list[PersonRecommendation])
+
+
+def json_response(adapter: TypeAdapter[Any], results: object) -> Response:
+    return Response(adapter.dump_json(results), media_type="application/json")
+
+
 RecoLimit = Annotated[int, Query(ge=1, le=100, description="How many results (max 100)")]
 IncludeSuggested = Annotated[
     bool,
@@ -88,22 +98,28 @@ async def venue_constraints(
     response_model=list[VenueRecommendation],
     responses=error_responses({404: "User not found"}),
 )
-def recommend_venues(
+async def recommend_venues(
     user_id: uuid.UUID,
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     caller: PathUserCaller,
     constraints: Annotated[VenueConstraints, Depends(venue_constraints)],
     index: VenueIndexDep,
     limit: RecoLimit = 10,
-) -> object:
+) -> Response:
     """Where to go: every venue scored by distance from home, the user's own engagement and
     global popularity (SPEC §3), best first.
 
     Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
     `categories`, `min_rating` (a venue without a price or rating fails those), and
     `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
-    return service.recommend_venues(session, user_id, limit, settings.reco, constraints, index)
+    results = await run_read_only(
+        request,
+        lambda session: service.recommend_venues(
+            session, user_id, limit, settings.reco, constraints, index
+        ),
+    )
+    return json_response(VENUE_RESULTS, results)
 
 
 @router.post(
@@ -128,20 +144,24 @@ def recommend_venues_for_group(
     response_model=list[PersonRecommendation],
     responses=error_responses({404: "User not found / Venue not found"}),
 )
-def recommend_people(
+async def recommend_people(
     user_id: uuid.UUID,
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     caller: PathUserCaller,
     venue_id: Annotated[uuid.UUID | None, Query(description="Rank for this venue")] = None,
     include_suggested: IncludeSuggested = False,
     limit: RecoLimit = 10,
-) -> object:
+) -> Response:
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
-    return service.recommend_people(
-        session, user_id, venue_id, limit, settings.reco, include_suggested
+    results = await run_read_only(
+        request,
+        lambda session: service.recommend_people(
+            session, user_id, venue_id, limit, settings.reco, include_suggested
+        ),
     )
+    return json_response(PEOPLE_RESULTS, results)
 
 
 @plan_router.get(

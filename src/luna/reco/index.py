@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from luna.config import RecoSettings
-from luna.geo import EARTH_RADIUS_KM
+from luna.geo import EARTH_RADIUS_KM, bounding_box
 from luna.interactions import repository as interaction_repository
 from luna.reco import reasons
 from luna.reco.constraints import VenueConstraints
@@ -64,6 +64,9 @@ class VenueSnapshot:
     positive_counts: np.ndarray  # int64
     popularity: np.ndarray  # SPEC §3 popularity feature
     popularity_bucket: np.ndarray  # "top N%" of reasons, 0 when none
+    by_latitude: np.ndarray  # positions sorted by latitude (venues near a point, quickly)
+    latitudes: np.ndarray  # lat[by_latitude]
+    by_popularity: np.ndarray  # positions, most positive interactions first
 
     @classmethod
     def build(
@@ -111,6 +114,9 @@ class VenueSnapshot:
                 positive_counts / float(top) if top > 0 else np.zeros(len(ids), dtype=np.float64)
             ),
             popularity_bucket=np.array([buckets.get(vid, 0) for vid in ids], dtype=np.int16),
+            by_latitude=(by_latitude := np.argsort(lat, kind="stable")),
+            latitudes=lat[by_latitude],
+            by_popularity=np.argsort(-positive_counts, kind="stable"),
         )
 
     def __len__(self) -> int:
@@ -154,13 +160,31 @@ class VenueScores:
     def distance_at(self, i: int) -> float | None:
         return None if self.distance is None else float(self.distance[i])
 
+    def take(self, at: np.ndarray) -> "VenueScores":
+        """The scores at `at` only, in that order."""
+        return VenueScores(
+            self.score[at],
+            None if self.distance is None else self.distance[at],
+            self.spatial[at],
+            self.preference[at],
+            self.popularity[at],
+        )
 
-def distances_km(snapshot: VenueSnapshot, origin: tuple[float, float]) -> np.ndarray:
-    """`geo.haversine_km` from `origin` to every venue, step for step in the same order."""
+
+def distances_km(
+    snapshot: VenueSnapshot, origin: tuple[float, float], at: np.ndarray | None = None
+) -> np.ndarray:
+    """`geo.haversine_km` from `origin` to every venue (or those at positions `at`), step for
+    step in the same order."""
+    phi, cos_phi, lng = (
+        (snapshot.phi, snapshot.cos_phi, snapshot.lng)
+        if at is None
+        else (snapshot.phi[at], snapshot.cos_phi[at], snapshot.lng[at])
+    )
     phi1 = math.radians(origin[0])
-    dphi = snapshot.phi - phi1
-    dlmb = np.radians(snapshot.lng - origin[1])
-    a = np.sin(dphi / 2) ** 2 + (math.cos(phi1) * snapshot.cos_phi) * np.sin(dlmb / 2) ** 2
+    dphi = phi - phi1
+    dlmb = np.radians(lng - origin[1])
+    a = np.sin(dphi / 2) ** 2 + (math.cos(phi1) * cos_phi) * np.sin(dlmb / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
@@ -169,18 +193,23 @@ def score_venues(
     origin: tuple[float, float] | None,
     own: OwnEngagement,
     settings: RecoSettings,
+    at: np.ndarray | None = None,
 ) -> VenueScores:
-    """The vector form of `heuristic.all_venue_scores` (same formula, same operation order)."""
-    n = len(snapshot)
+    """The vector form of `heuristic.all_venue_scores` (same formula, same operation order),
+    for every venue or for the venues at the sorted positions `at` (which must hold every
+    venue the person engaged with)."""
+    popularity = snapshot.popularity if at is None else snapshot.popularity[at]
+    n = len(popularity)
     if origin is None:
         distance = None
         spatial = np.zeros(n, dtype=np.float64)
     else:
-        distance = distances_km(snapshot, origin)
+        distance = distances_km(snapshot, origin, at)
         spatial = np.exp(-settings.spatial_decay_per_km * distance)
     preference = np.zeros(n, dtype=np.float64)
     if len(own.positions):
-        preference[own.positions] = np.minimum(
+        where = own.positions if at is None else np.searchsorted(at, own.positions)
+        preference[where] = np.minimum(
             1.0,
             settings.preference_per_positive * own.positive
             + own.dwell / settings.preference_dwell_seconds,
@@ -188,9 +217,9 @@ def score_venues(
     score = (
         settings.venue_weight_spatial * spatial
         + settings.venue_weight_preference * preference
-        + settings.venue_weight_popularity * snapshot.popularity
+        + settings.venue_weight_popularity * popularity
     )
-    return VenueScores(score, distance, spatial, preference, snapshot.popularity)
+    return VenueScores(score, distance, spatial, preference, popularity)
 
 
 def admitted(
@@ -198,33 +227,120 @@ def admitted(
     scores: VenueScores,
     constraints: VenueConstraints,
     own: OwnEngagement,
+    at: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Boolean mask of the venues meeting every hard constraint (None: no constraint).
-    Same rules as `constraints.admits`: an unknown price, rating or distance fails."""
+    """Boolean mask of the venues (all, or those at `at`) meeting every hard constraint (None:
+    no constraint). Same rules as `constraints.admits`: an unknown price, rating or distance
+    fails."""
     c = constraints
+    n = len(scores.score)
     mask: np.ndarray | None = None
 
     def narrow(condition: np.ndarray) -> None:
         nonlocal mask
         mask = condition if mask is None else mask & condition
 
+    def column(values: np.ndarray) -> np.ndarray:
+        return values if at is None else values[at]
+
     if c.max_distance_km is not None:
         if scores.distance is None:
-            narrow(np.zeros(len(snapshot), dtype=bool))
+            narrow(np.zeros(n, dtype=bool))
         else:
             narrow(scores.distance <= c.max_distance_km)
     if c.max_price_level is not None:
-        narrow(snapshot.price_level <= c.max_price_level)
+        narrow(column(snapshot.price_level) <= c.max_price_level)
     if c.min_rating is not None:
-        narrow(snapshot.rating >= c.min_rating)
+        narrow(column(snapshot.rating) >= c.min_rating)
     if c.categories is not None:
-        codes = [snapshot.category_codes[n] for n in c.categories if n in snapshot.category_codes]
-        narrow(np.isin(snapshot.category_code, np.array(codes, dtype=np.int32)))
+        codes = [snapshot.category_codes[k] for k in c.categories if k in snapshot.category_codes]
+        narrow(np.isin(column(snapshot.category_code), np.array(codes, dtype=np.int32)))
     if c.exclude_visited and len(own.positions):
-        unvisited = np.ones(len(snapshot), dtype=bool)
-        unvisited[own.positions] = False
+        unvisited = np.ones(n, dtype=bool)
+        unvisited[own.positions if at is None else np.searchsorted(at, own.positions)] = False
         narrow(unvisited)
     return mask
+
+
+# Pruning (see best_positions): the venues scored first are those within this radius of the
+# origin, the most popular ones and the person's own; below PRUNE_FROM venues, all are scored.
+NEAR_KM = 3.0
+MOST_POPULAR = 64
+PRUNE_FROM = 2000
+# Floating-point slack of the pruning bound (scores are sums of three terms of at most 1).
+BOUND_SLACK = 1e-9
+
+
+def best_positions(
+    snapshot: VenueSnapshot,
+    origin: tuple[float, float] | None,
+    own: OwnEngagement,
+    settings: RecoSettings,
+    constraints: VenueConstraints,
+    limit: int,
+) -> tuple[np.ndarray, VenueScores]:
+    """The positions of the best `limit` venues (ranked as `top_positions`) and the scores
+    at those positions (aligned with them).
+
+    Most of a city cannot make a person's top ten: a venue the person never engaged with
+    scores at most w_spatial · exp(-decay · distance) + w_popularity · popularity. So the
+    venues near the origin, the most popular ones and the person's own are scored first; if
+    the limit-th best of them beats that bound for every venue left out (farther than
+    NEAR_KM and less popular than the MOST_POPULAR-th), they are the answer. Otherwise (a
+    remote origin, tight constraints, unusual weights) every venue is scored. Either way
+    the answer is the exhaustive one."""
+    subset = _near_popular_and_own(snapshot, origin, own, settings)
+    if subset is not None:
+        scores = score_venues(snapshot, origin, own, settings, at=subset)
+        mask = admitted(snapshot, scores, constraints, own, at=subset)
+        top = top_positions(scores, mask, limit)
+        if len(top) == limit and scores.score[top[-1]] > _bound_outside(snapshot, origin, settings):
+            return subset[top], scores.take(top)
+    scores = score_venues(snapshot, origin, own, settings)
+    top = top_positions(scores, admitted(snapshot, scores, constraints, own), limit)
+    return top, scores.take(top)
+
+
+def _near_popular_and_own(
+    snapshot: VenueSnapshot,
+    origin: tuple[float, float] | None,
+    own: OwnEngagement,
+    settings: RecoSettings,
+) -> np.ndarray | None:
+    """Sorted positions to score first, or None when pruning cannot pay or cannot be proven
+    (a small catalog, or negative weights)."""
+    weights = (
+        settings.venue_weight_spatial,
+        settings.venue_weight_preference,
+        settings.venue_weight_popularity,
+    )
+    if len(snapshot) < PRUNE_FROM or min(weights) < 0:
+        return None
+    parts = [own.positions, snapshot.by_popularity[:MOST_POPULAR]]
+    if origin is not None:
+        # A box holding the circle of NEAR_KM (a little more, for rounding): every venue
+        # outside it is farther than NEAR_KM.
+        min_lat, max_lat, min_lng, max_lng = bounding_box(origin[0], origin[1], NEAR_KM * 1.01)
+        lo, hi = np.searchsorted(snapshot.latitudes, [min_lat, max_lat], side="left")
+        hi = np.searchsorted(snapshot.latitudes, max_lat, side="right")
+        band = snapshot.by_latitude[lo:hi]
+        lng = snapshot.lng[band]
+        parts.append(band[(lng >= min_lng) & (lng <= max_lng)])
+    return np.unique(np.concatenate(parts))
+
+
+def _bound_outside(
+    snapshot: VenueSnapshot, origin: tuple[float, float] | None, settings: RecoSettings
+) -> float:
+    """The best score any venue outside `_near_popular_and_own` could have."""
+    spatial = 0.0 if origin is None else math.exp(-settings.spatial_decay_per_km * NEAR_KM)
+    rest = snapshot.by_popularity[MOST_POPULAR : MOST_POPULAR + 1]
+    popularity = float(snapshot.popularity[rest[0]]) if len(rest) else 0.0
+    return (
+        settings.venue_weight_spatial * spatial
+        + settings.venue_weight_popularity * popularity
+        + BOUND_SLACK
+    )
 
 
 def top_positions(scores: VenueScores, mask: np.ndarray | None, limit: int) -> np.ndarray:
@@ -234,14 +350,25 @@ def top_positions(scores: VenueScores, mask: np.ndarray | None, limit: int) -> n
     score = scores.score[candidates]
     if len(candidates) > limit:
         # Keep everything scoring at least the limit-th best score (ties included), then sort.
-        kth_best = np.partition(score, len(score) - limit)[len(score) - limit]
-        keep = score >= kth_best
+        keep = score >= _limit_th_best_at_most(score, limit)
         candidates, score = candidates[keep], score[keep]
+        if len(candidates) > 4 * limit:
+            keep = score >= np.partition(score, len(score) - limit)[len(score) - limit]
+            candidates, score = candidates[keep], score[keep]
     distance = (
         np.full(len(candidates), np.inf) if scores.distance is None else scores.distance[candidates]
     )
     order = np.lexsort((candidates, distance, -score))
     return candidates[order[:limit]]
+
+
+def _limit_th_best_at_most(score: np.ndarray, limit: int) -> float:
+    """A value no greater than the limit-th best score, found cheaply: the limit-th best of
+    an even sample (at least `limit` scores of the whole reach it), which on a large array
+    already leaves only a few times `limit` scores above it."""
+    stride = max(1, len(score) // (32 * limit))
+    sample = score[::stride]
+    return float(np.partition(sample, len(sample) - limit)[len(sample) - limit])
 
 
 class VenueIndex:

@@ -34,7 +34,6 @@ from luna.social import repository as social_repository
 from luna.users import repository as user_repository
 from luna.users import service as user_service
 from luna.venues import repository as venue_repository
-from luna.venues import service as venue_service
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -63,24 +62,26 @@ def recommend_venues(
     origin = _origin(constraints, home)
     snapshot = index.snapshot(session)
     own = OwnEngagement.build(snapshot, engagement)
-    scores = venue_index.score_venues(snapshot, origin, own, settings)
-    mask = venue_index.admitted(snapshot, scores, constraints, own)
+    positions, scores = venue_index.best_positions(
+        snapshot, origin, own, settings, constraints, limit
+    )
     origin_label = "near" if constraints.near is not None else "home"
     results = []
-    for i in venue_index.top_positions(scores, mask, limit).tolist():
+    for rank, i in enumerate(positions.tolist()):
         venue_id = snapshot.ids[i]
-        distance = scores.distance_at(i)
+        distance = scores.distance_at(rank)
+        # model_construct: every value comes from the index, already of the right type.
         results.append(
-            VenueRecommendation(
+            VenueRecommendation.model_construct(
                 venue_id=venue_id,
                 venue_name=snapshot.names[i],
                 category=snapshot.categories[i],
-                score=float(scores.score[i]),
+                score=float(scores.score[rank]),
                 distance_km=distance,
-                features=VenueFeatures(
-                    spatial=float(scores.spatial[i]),
-                    preference=float(scores.preference[i]),
-                    popularity=float(scores.popularity[i]),
+                features=VenueFeatures.model_construct(
+                    spatial=float(scores.spatial[rank]),
+                    preference=float(scores.preference[rank]),
+                    popularity=float(scores.popularity[rank]),
                 ),
                 reasons=reasons.venue_reasons(
                     distance,
@@ -251,23 +252,30 @@ def recommend_people(
     include_suggested: bool = False,
     exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[PersonRecommendation]:
-    user_service.get_user(session, user_id)
-    category: str | None = None
+    user_exists, venue_exists, category = interaction_repository.user_and_venue(
+        session, user_id, venue_id
+    )
+    if not user_exists:
+        raise NotFound("User not found")
     at_venue: dict[uuid.UUID, Engagement] = {}
     in_category: dict[uuid.UUID, Engagement] = {}
-    if venue_id is not None:
-        venue = venue_service.get_venue(session, venue_id)
-        category = venue.category
-        at_venue = _engagements(
-            interaction_repository.companion_engagement_at_venue(session, user_id, venue_id)
-        )
-        if venue.category is not None:
-            in_category = _engagements(
-                interaction_repository.companion_engagement_in_category(
-                    session, user_id, venue.category
-                )
+    if venue_id is None:
+        companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
+    else:
+        if not venue_exists:
+            raise NotFound("Venue not found")
+        if settings.engine == "reference":
+            companions, at_venue, in_category = _companions_reference(
+                session, user_id, venue_id, category
             )
-    companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
+        else:
+            rows = social_repository.companions_with_engagement(
+                session, user_id, venue_id, category
+            )
+            companions = [Companion(*person) for person, _, _ in rows]
+            at_venue = {person[0]: Engagement(*at) for person, at, _ in rows if any(at)}
+            if category is not None:
+                in_category = {person[0]: Engagement(*c) for person, _, c in rows if any(c)}
     found: dict[uuid.UUID, social_scoring.Suggestion] = {}
     if include_suggested:
         found, suggested = _suggested_people(session, user_id, companions, exclude)
@@ -283,6 +291,25 @@ def recommend_people(
                 )
     ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit, exclude)
     return [_person(item, found, at_venue, in_category, category) for item in ranked]
+
+
+def _companions_reference(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
+) -> tuple[list[Companion], dict[uuid.UUID, Engagement], dict[uuid.UUID, Engagement]]:
+    """LUNA_RECO_ENGINE=reference: three statements, category engagement summed from every
+    interaction of every companion (what `category_engagement` saves)."""
+    companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
+    at_venue = _engagements(
+        interaction_repository.companion_engagement_at_venue(session, user_id, venue_id)
+    )
+    in_category: dict[uuid.UUID, Engagement] = {}
+    if category is not None:
+        in_category = _engagements(
+            interaction_repository.companion_engagement_in_category_from_interactions(
+                session, user_id, category
+            )
+        )
+    return companions, at_venue, in_category
 
 
 def invite_suggestions(

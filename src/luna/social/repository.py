@@ -3,10 +3,17 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, or_, select, union
+from sqlalchemy import Row, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 
-from luna.models import RelationshipType, SocialEdge, User
+from luna.models import (
+    POSITIVE_INTERACTION_TYPES,
+    CategoryEngagement,
+    Interaction,
+    RelationshipType,
+    SocialEdge,
+    User,
+)
 from luna.schemas import Page
 
 
@@ -35,6 +42,64 @@ def companions(
         .where(SocialEdge.user_id == user_id)
     )
     return session.execute(stmt).all()
+
+
+_positive = Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
+_COMPANIONS_WITH_ENGAGEMENT = (
+    select(
+        User.id,
+        User.handle,
+        User.name,
+        SocialEdge.relationship_type,
+        SocialEdge.strength,
+        func.count(Interaction.id).filter(_positive),
+        func.coalesce(func.sum(Interaction.dwell_time_seconds), 0),
+        CategoryEngagement.positive_count,
+        CategoryEngagement.dwell_seconds,
+    )
+    .join(SocialEdge, SocialEdge.other_user_id == User.id)
+    .outerjoin(
+        Interaction,
+        (Interaction.user_id == User.id) & (Interaction.venue_id == bindparam("venue_id")),
+    )
+    .outerjoin(
+        CategoryEngagement,
+        (CategoryEngagement.user_id == User.id)
+        & (CategoryEngagement.category == bindparam("category")),
+    )
+    .where(SocialEdge.user_id == bindparam("user_id"))
+    .group_by(
+        User.id,
+        User.handle,
+        User.name,
+        SocialEdge.relationship_type,
+        SocialEdge.strength,
+        CategoryEngagement.positive_count,
+        CategoryEngagement.dwell_seconds,
+    )
+)
+
+
+def companions_with_engagement(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
+) -> list[
+    tuple[tuple[uuid.UUID, str, str, RelationshipType, float], tuple[int, int], tuple[int, int]]
+]:
+    """Everyone `user_id` has an outgoing edge to, with what the people score needs, in one
+    statement: ((id, handle, name, relationship, strength), (positive count, dwell) at the
+    venue, (positive count, dwell) over the venue's category). Core, no ORM: a hot route."""
+    rows = session.connection().execute(
+        _COMPANIONS_WITH_ENGAGEMENT,
+        {"user_id": user_id, "venue_id": venue_id, "category": category},
+    )
+    return [
+        (
+            (uid, handle, name, RelationshipType(kind), strength),
+            (int(at_pos), int(at_dwell)),
+            (int(cat_pos or 0), int(cat_dwell or 0)),
+        )
+        for uid, handle, name, kind, strength, at_pos, at_dwell, cat_pos, cat_dwell in rows
+    ]
 
 
 def two_hop_edges(session: Session, user_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:

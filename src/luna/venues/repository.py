@@ -74,7 +74,9 @@ def add(session: Session, venue: Venue) -> None:
     session.add(venue)
 
 
-def existing_ids(session: Session, venue_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+def categories(session: Session, venue_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The category of each of these venues that exists (absent: no such venue)."""
     if not venue_ids:
-        return set()
-    return set(session.scalars(select(Venue.id).where(Venue.id.in_(venue_ids))))
+        return {}
+    stmt = select(Venue.id, Venue.category).where(Venue.id.in_(venue_ids))
+    return {venue_id: category for venue_id, category in session.execute(stmt)}

@@ -1,0 +1,144 @@
+"""`category_engagement` (the running totals the people recommender reads) always equals what
+the interactions say, whichever way they were written or changed."""
+
+import io
+import random
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from luna.bulk import import_directory
+from luna.interactions import repository as interaction_repository
+from luna.models import CategoryEngagement
+from tests.factories import connect, create_user, create_venue, interact
+
+
+def stored(engine: Engine) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                CategoryEngagement.user_id,
+                CategoryEngagement.category,
+                CategoryEngagement.positive_count,
+                CategoryEngagement.dwell_seconds,
+            )
+        )
+        return {(uid, cat): (pos, dwell) for uid, cat, pos, dwell in rows}
+
+
+def recomputed(engine: Engine) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
+    with Session(engine) as session:
+        return interaction_repository.category_engagement_from_interactions(session)
+
+
+def assert_in_step(engine: Engine) -> None:
+    assert stored(engine) == recomputed(engine)
+
+
+def test_every_write_path_keeps_the_totals_in_step(client, engine):
+    rng = random.Random(7)
+    users = [create_user(client) for _ in range(4)]
+    venues = [create_venue(client, category=c) for c in ("bar", "bar", "cafe", None)]
+    for _ in range(12):
+        interact(
+            client,
+            rng.choice(users)["id"],
+            rng.choice(venues)["id"],
+            rng.choice(["view", "interest", "like"]),
+            dwell=rng.choice([0, 45, 300]),
+        )
+    assert_in_step(engine)
+    assert stored(engine)  # something was counted
+
+    items = [
+        {
+            "user_id": rng.choice(users)["id"],
+            "venue_id": rng.choice(venues)["id"],
+            "interaction_type": rng.choice(["view", "interest", "like"]),
+            "dwell_time_seconds": rng.choice([0, 10, 700]),
+        }
+        for _ in range(40)  # repeated (user, category) pairs within one batch
+    ]
+    assert client.post("/interactions/batch", json={"interactions": items}).status_code == 201
+    assert_in_step(engine)
+
+    # A rejected batch changes nothing.
+    before = stored(engine)
+    bad = [*items[:3], {**items[0], "venue_id": str(uuid.uuid4())}]
+    assert client.post("/interactions/batch", json={"interactions": bad}).status_code == 404
+    assert stored(engine) == before
+
+    # A venue changing category (and losing it, and getting one).
+    for venue, category in ((venues[0], "club"), (venues[2], None), (venues[3], "cafe")):
+        response = client.patch(f"/venues/{venue['id']}", json={"category": category})
+        assert response.status_code == 200, response.text
+        assert_in_step(engine)
+
+    # Deleting a person deletes their totals.
+    gone = users[0]["id"]
+    assert client.delete(f"/users/{gone}").status_code == 204
+    assert all(uid != uuid.UUID(gone) for uid, _ in stored(engine))
+    assert_in_step(engine)
+
+
+def test_people_category_feature_reads_the_totals(client):
+    me, friend = create_user(client), create_user(client)
+    connect(client, me["id"], friend["id"], strength=0.5)
+    bar, other_bar = create_venue(client, category="bar"), create_venue(client, category="bar")
+    interact(client, friend["id"], other_bar["id"], "like", dwell=120)
+    interact(client, friend["id"], other_bar["id"], "view", dwell=60)
+    (got,) = client.get(f"/reco/people/{me['id']}", params={"venue_id": bar["id"]}).json()
+    # 0.3 · 1 positive + 180 s / 600
+    assert abs(got["features"]["category"] - (0.3 + 180 / 600)) < 1e-12
+    client.patch(f"/venues/{other_bar['id']}", json={"category": "cafe"})
+    (got,) = client.get(f"/reco/people/{me['id']}", params={"venue_id": bar["id"]}).json()
+    assert got["features"]["category"] == 0.0
+
+
+def write(folder: Path, stem: str, header: str, rows: list[str]) -> None:
+    (folder / f"{stem}.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def test_import_keeps_the_totals_in_step(client, engine, tmp_path):
+    user = create_user(client)
+    bar = create_venue(client, category="bar")
+    interact(client, user["id"], bar["id"], "like", dwell=30)
+    newcomer, cafe = uuid.uuid4(), uuid.uuid4()
+    folder = tmp_path / "first"
+    folder.mkdir()
+    write(folder, "users", "id,handle,name,age,home_lat,home_lng", [f"{newcomer},nc,New,,,"])
+    write(
+        folder,
+        "venues",
+        "id,name,description,category,lat,lng,price_level,rating",
+        [f"{cafe},Cafe,,cafe,40.7,-73.9,,"],
+    )
+    write(
+        folder,
+        "interactions",
+        "user_id,venue_id,interaction_type,dwell_time_seconds,occurred_at",
+        [
+            f"{user['id']},{bar['id']},interest,10,",
+            f"{newcomer},{bar['id']},view,100,",
+            f"{newcomer},{cafe},like,,",
+        ],
+    )
+    import_directory(engine, folder, Console(file=io.StringIO()))
+    assert_in_step(engine)
+    assert stored(engine)[(uuid.UUID(user["id"]), "bar")] == (2, 40)
+
+    # A re-import that moves the bar to another category.
+    again = tmp_path / "second"
+    again.mkdir()
+    write(
+        again,
+        "venues",
+        "id,name,description,category,lat,lng,price_level,rating",
+        [f"{bar['id']},Bar,,pub,40.7,-73.9,,"],
+    )
+    import_directory(engine, again, Console(file=io.StringIO()))
+    assert_in_step(engine)
+    assert (uuid.UUID(user["id"]), "pub") in stored(engine)
