@@ -1,6 +1,8 @@
 """create_app(): routers, middleware, error handlers and what they share."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
@@ -50,6 +52,15 @@ API_ROUTERS = (
 )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The venue index loads in the background, so the first recommendation does not wait
+    # for it; booking jobs run in-process (luna/agent/worker.py).
+    app.state.venue_index.warm()
+    async with booking_jobs_lifespan(app):
+        yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -60,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         redirect_slashes=False,
-        lifespan=booking_jobs_lifespan,  # runs booking jobs in-process (luna/agent/worker.py)
+        lifespan=lifespan,
     )
     engine = create_db_engine(settings)
     app.state.settings = settings

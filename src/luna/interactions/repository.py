@@ -174,9 +174,10 @@ def add_category_engagement(
             "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
         },
     )
+    # In key order: concurrent batches then lock shared rows in the same order (no deadlock).
     rows = [
         {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
-        for (uid, cat), (pos, dwell) in totals.items()
+        for (uid, cat), (pos, dwell) in sorted(totals.items())
     ]
     session.connection().execute(stmt, rows)
 

@@ -403,6 +403,11 @@ class VenueIndex:
             self._reload_in_background(window)
         return current
 
+    def warm(self) -> None:
+        """Start loading the current window's snapshot in the background (at start-up)."""
+        if self.refresh_seconds > 0 and self._current is None:
+            self._reload_in_background(int(self._clock() // self.refresh_seconds))
+
     def _window_cutoff(self, window: int) -> datetime:
         return datetime.fromtimestamp(window * self.refresh_seconds - GRACE_SECONDS, UTC)
 
