@@ -60,10 +60,15 @@ def test_every_write_path_keeps_the_totals_in_step(client, engine):
             "interaction_type": rng.choice(["view", "interest", "like"]),
             "dwell_time_seconds": rng.choice([0, 10, 700]),
         }
-        for _ in range(40)  # repeated (user, category) pairs within one batch
+        for _ in range(80)  # repeated (user, category) pairs; enough rows for COPY
     ]
     assert client.post("/interactions/batch", json={"interactions": items}).status_code == 201
     assert_in_step(engine)
+    stored_rows = sum(
+        len(client.get(f"/users/{u['id']}/interactions", params={"limit": 1000}).json())
+        for u in users
+    )
+    assert stored_rows == 12 + len(items)
 
     # A rejected batch changes nothing.
     before = stored(engine)

@@ -120,6 +120,10 @@ class _FileSql:
     merge: tuple[str, ...]  # run in order; `:now` is the import's time
     appends_to: str | None = None  # the table a pure INSERT fills (see _REBUILD_...)
     analyze: tuple[str, ...] = ()  # tables whose statistics the merge changes much
+    # For an upsert: the table, and a plain INSERT to use instead while that table is empty
+    # (nothing to conflict with; then it is filled like an append, indexes rebuilt after).
+    upserts_into: str | None = None
+    insert_when_empty: str | None = None
 
 
 # The per-person, per-category totals of a set of interactions `s` (see CategoryEngagement);
@@ -237,6 +241,13 @@ _SQL: dict[str, _FileSql] = {
                 relationship_type = excluded.relationship_type, strength = excluded.strength
             """,
         ),
+        upserts_into="social_edges",
+        insert_when_empty="""
+            INSERT INTO social_edges
+                (user_id, other_user_id, relationship_type, strength, created_at)
+            SELECT user_id, other_user_id, relationship_type, strength, :now
+            FROM {staging}
+            """,
     ),
     INTERACTIONS.stem: _FileSql(
         types=("uuid", "uuid", "text", "int", "timestamp"),
@@ -392,10 +403,15 @@ class Staging:
         """Moves the staged rows to their table; returns how many there were."""
         conn = self._conn
         count = int(conn.exec_driver_sql(f"SELECT count(*) FROM {self._table}").scalar_one())
-        target = self._sql.appends_to
+        target, statements = self._sql.appends_to, self._sql.merge
+        upserted, plain_insert = self._sql.upserts_into, self._sql.insert_when_empty
+        if upserted and plain_insert and self._is_empty(upserted):
+            # The checks refused repeated keys, so an empty table has nothing to conflict
+            # with: 2.5 million edges go in ~5x faster with their keys rebuilt after.
+            target, statements = upserted, (plain_insert,)
         rebuild = target is not None and self._rebuild_pays(target, count)
         recreate = self._drop_indexes(target) if rebuild and target else []
-        for statement in self._sql.merge:
+        for statement in statements:
             sql = text(statement.format(**self._placeholders))
             if ":now" in statement:  # typed, so SQLite gets UTCDateTime's storage format
                 sql = sql.bindparams(bindparam("now", now, type_=UTCDateTime()))
@@ -408,6 +424,10 @@ class Staging:
         if not self._postgres:
             conn.exec_driver_sql(f"DROP TABLE temp.{self._table}")
         return count
+
+    def _is_empty(self, table: str) -> bool:
+        sql = f"SELECT NOT EXISTS (SELECT 1 FROM {table})"
+        return bool(self._conn.exec_driver_sql(sql).scalar_one())
 
     def _rebuild_pays(self, table: str, new_rows: int) -> bool:
         cap = new_rows * _REBUILD_WHEN_TABLE_BELOW

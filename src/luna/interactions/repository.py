@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,7 @@ from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
     Interaction,
+    InteractionType,
     SocialEdge,
     User,
     Venue,
@@ -26,9 +26,35 @@ positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
 
 
+_COPY_COLUMNS = (
+    "id",
+    "user_id",
+    "venue_id",
+    "interaction_type",
+    "dwell_time_seconds",
+    "occurred_at",
+    "created_at",
+)
+
+
 def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Core executemany (batched multi-row INSERTs): no ORM unit of work per row."""
-    session.connection().execute(insert(Interaction.__table__), rows)
+    """Many rows at once: COPY on PostgreSQL (several times faster than multi-row INSERTs for
+    a batch of thousands), Core executemany elsewhere; no ORM unit of work either way."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(rows) < 50:
+        connection.execute(insert(Interaction.__table__), rows)
+        return
+    dbapi = connection.connection.driver_connection
+    with (
+        dbapi.cursor() as cursor,
+        cursor.copy(f"COPY interactions ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([_copy_value(row[column]) for column in _COPY_COLUMNS])
+
+
+def _copy_value(value: Any) -> Any:
+    return value.value if isinstance(value, InteractionType) else value
 
 
 _venue = select(Venue.id, Venue.category).where(Venue.id == bindparam("venue_id")).subquery()
@@ -164,9 +190,22 @@ def add_category_engagement(
             total[1] += dwell
     if not totals:
         return
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_(CategoryEngagement)
+    # In key order: concurrent batches then lock shared rows in the same order (no deadlock).
+    ordered = sorted(totals.items())
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One statement over arrays instead of one upsert per row.
+        connection.exec_driver_sql(
+            _UPSERT_CATEGORY_ARRAYS,
+            (
+                [uid for (uid, _), _ in ordered],
+                [cat for (_, cat), _ in ordered],
+                [pos for _, (pos, _) in ordered],
+                [dwell for _, (_, dwell) in ordered],
+            ),
+        )
+        return
+    stmt = sqlite_insert(CategoryEngagement)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
         set_={
@@ -174,12 +213,20 @@ def add_category_engagement(
             "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
         },
     )
-    # In key order: concurrent batches then lock shared rows in the same order (no deadlock).
     rows = [
         {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
-        for (uid, cat), (pos, dwell) in sorted(totals.items())
+        for (uid, cat), (pos, dwell) in ordered
     ]
-    session.connection().execute(stmt, rows)
+    connection.execute(stmt, rows)
+
+
+_UPSERT_CATEGORY_ARRAYS = """
+    INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
+    SELECT * FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::bigint[])
+    ON CONFLICT (user_id, category) DO UPDATE SET
+        positive_count = category_engagement.positive_count + excluded.positive_count,
+        dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
+"""
 
 
 def recount_category_engagement_of_visitors(session: Session, venue_id: uuid.UUID) -> None:

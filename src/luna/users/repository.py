@@ -27,6 +27,12 @@ def list_page(session: Session, page: Page) -> Sequence[User]:
 def existing_ids(session: Session, user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     if not user_ids:
         return set()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one array parameter, not thousands
+        rows = connection.exec_driver_sql(
+            "SELECT id FROM users WHERE id = ANY(%s)", (list(user_ids),)
+        )
+        return {row[0] for row in rows}
     return set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
 
 
