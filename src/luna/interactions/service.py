@@ -7,7 +7,7 @@ from luna.errors import NotFound
 from luna.interactions import repository
 from luna.interactions.schemas import BatchItem, InteractionCreate, InteractionRead
 from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, InteractionType
-from luna.models.base import utcnow
+from luna.models.base import utcnow, uuid7
 from luna.schemas import Page
 from luna.users import repository as user_repository
 from luna.users import service as user_service
@@ -25,7 +25,7 @@ def log_interaction(
         raise NotFound("User not found")
     now = utcnow()
     row = {
-        "id": uuid.uuid4(),
+        "id": uuid7(),
         "user_id": data.user_id,
         "venue_id": venue_id,
         "interaction_type": data.interaction_type,
@@ -53,7 +53,7 @@ def log_batch(session: Session, items: list[BatchItem]) -> int:
     now = utcnow()
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": uuid7(),
             "user_id": item.user_id,
             "venue_id": item.venue_id,
             "interaction_type": item.interaction_type,

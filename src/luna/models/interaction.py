@@ -4,13 +4,16 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from luna.models.base import Base, CreatedAtMixin, IdMixin, utcnow
+from luna.models.base import Base, CreatedAtMixin, IdMixin, utcnow, uuid7
 from luna.models.enums import InteractionType
 from luna.models.types import str_enum
 
 
 class Interaction(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "interactions"
+
+    # Time-ordered ids: the busiest table's primary key grows at its right edge.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     venue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
