@@ -298,3 +298,19 @@ def assert_alike(got: object, want: object) -> None:
             assert_alike(g, w)
     else:
         assert got == want
+
+
+@pytest.mark.parametrize("strategy", ["average", "least_misery", "fair"])
+def test_group_answers_of_both_engines_agree(client, client_for, strategy):
+    """The index engine ranks a group among a few candidate venues (index.group_positions);
+    with 60 venues and limit 1 or 2 most venues are left out, and the answer must not change."""
+    users, _ = build_world(client, seed=11, n_users=5, n_venues=60, n_interactions=150)
+    group = [u["id"] for u in users[:4]]  # users[0] has no home
+    with client_for(RecoSettings(engine="reference")) as reference:
+        for limit in (1, 2, 5):
+            body = {"user_ids": group, "strategy": strategy, "limit": limit}
+            want = reference.post("/reco/venues/group", json=body)
+            got = client.post("/reco/venues/group", json=body)
+            assert got.status_code == want.status_code == 200
+            assert len(got.json()) == limit
+            assert_alike(got.json(), want.json())

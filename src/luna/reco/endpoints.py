@@ -128,14 +128,18 @@ async def recommend_venues(
     responses=error_responses({404: "User not found"}),
 )
 def recommend_venues_for_group(
-    body: GroupVenueRequest, session: SessionDep, settings: SettingsDep, caller: CurrentCaller
+    body: GroupVenueRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: CurrentCaller,
+    index: VenueIndexDep,
 ) -> object:
     """Where a group should go: each member's own score, aggregated by `strategy`
     (`average`, `least_misery` or `fair`). The caller must be one of the group."""
     if not caller.is_admin and caller.user_id not in body.user_ids:
         raise Forbidden("You can only ask for a group you belong to")
     return service.recommend_for_group(
-        session, body.user_ids, body.strategy, body.limit, settings.reco
+        session, body.user_ids, body.strategy, body.limit, settings.reco, index
     )
 
 
@@ -173,11 +177,12 @@ def plan_venue_suggestions(
     plan_id: VisiblePlanId,
     session: SessionDep,
     settings: SettingsDep,
+    index: VenueIndexDep,
     strategy: Annotated[GroupStrategy, Query()] = GroupStrategy.average,
     limit: RecoLimit = 10,
 ) -> object:
     """Venues for the plan's people (accepted and invited; not those who declined)."""
-    return service.plan_suggestions(session, plan_id, strategy, limit, settings.reco)
+    return service.plan_suggestions(session, plan_id, strategy, limit, settings.reco, index)
 
 
 @plan_router.get(

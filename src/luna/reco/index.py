@@ -362,6 +362,28 @@ def top_positions(scores: VenueScores, mask: np.ndarray | None, limit: int) -> n
     return candidates[order[:limit]]
 
 
+def group_positions(member_scores: list[VenueScores], limit: int) -> np.ndarray:
+    """Sorted positions holding the answer of every group strategy (reco/group.py) for a
+    group whose members' scores are `member_scores`: each member's top max(10, 2·limit) (the
+    fair strategy's relevance, and each favourite) and the best 2·limit + 10 by the average
+    and the least-misery keys (the fair strategy's fill, with room for its picks). Ranking
+    the group among these gives the same answer as among every venue."""
+    k = max(10, 2 * limit)
+    parts = [top_positions(scores, None, k) for scores in member_scores]
+    total = np.zeros(len(member_scores[0].score))
+    for scores in member_scores:  # in member order, as group.GroupCandidate.mean sums
+        total = total + scores.score
+    mean = total / len(member_scores)
+    minimum = np.minimum.reduce([scores.score for scores in member_scores])
+    known = [scores.distance for scores in member_scores if scores.distance is not None]
+    trip = np.fmax.reduce(known) if known else np.full(len(mean), np.inf)
+    positions = np.arange(len(mean))
+    room = 2 * limit + 10
+    parts.append(np.lexsort((positions, trip, -mean))[:room])
+    parts.append(np.lexsort((positions, trip, -mean, -minimum))[:room])
+    return np.unique(np.concatenate(parts))
+
+
 def _limit_th_best_at_most(score: np.ndarray, limit: int) -> float:
     """A value no greater than the limit-th best score, found cheaply: the limit-th best of
     an even sample (at least `limit` scores of the whole reach it), which on a large array

@@ -159,14 +159,15 @@ def recommend_for_group(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
+    index: VenueIndex | None = None,
 ) -> list[GroupVenueRecommendation]:
-    """Four queries whatever the group's size: members, venues, the members' engagement
-    (one `IN`), popularity."""
+    """Two queries whatever the group's size: members, the members' engagement (one `IN`);
+    the catalog and popularity come from the venue index."""
     members = list(dict.fromkeys(user_ids))
     users = {u.id: u for u in user_repository.get_many(session, set(members))}
     if len(users) != len(members):
         raise NotFound("User not found")
-    return _group_ranking(session, members, users, strategy, limit, settings)
+    return _group_ranking(session, members, users, strategy, limit, settings, index)
 
 
 def plan_suggestions(
@@ -175,6 +176,7 @@ def plan_suggestions(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
+    index: VenueIndex | None = None,
 ) -> list[GroupVenueRecommendation]:
     """Venues for the plan's accepted and invited people (not those who declined)."""
     plan = plan_repository.get_with_participants(session, plan_id)
@@ -185,7 +187,7 @@ def plan_suggestions(
     if not members:
         return []
     users = {u.id: u for u in user_repository.get_many(session, set(members))}
-    return _group_ranking(session, members, users, strategy, limit, settings)
+    return _group_ranking(session, members, users, strategy, limit, settings, index)
 
 
 def _group_ranking(
@@ -195,24 +197,31 @@ def _group_ranking(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
+    index: VenueIndex | None,
 ) -> list[GroupVenueRecommendation]:
-    venues = [VenueCandidate(*row) for row in venue_repository.candidate_rows(session)]
     engagement = interaction_repository.engagement_by_user_and_venue(session, set(members))
     own: dict[uuid.UUID, dict[uuid.UUID, Engagement]] = {m: {} for m in members}
     for (uid, vid), (pos, dwell) in engagement.items():
         own[uid][vid] = Engagement(pos, dwell)
-    popularity = interaction_repository.positive_counts_by_venue(session)
-    scores = {
-        m: heuristic.all_venue_scores(venues, _home(users[m]), own[m], popularity, settings)
-        for m in members
-    }
+    homes = [_home(users[m]) for m in members]
+    if index is None or settings.engine == "reference":
+        venues = [VenueCandidate(*row) for row in venue_repository.candidate_rows(session)]
+        popularity = interaction_repository.positive_counts_by_venue(session)
+        scores = {
+            m: heuristic.all_venue_scores(venues, home, own[m], popularity, settings)
+            for m, home in zip(members, homes, strict=True)
+        }
+        buckets = reasons.popularity_buckets(popularity)
+    else:
+        scores, buckets = _group_scores_from_index(
+            index.snapshot(session), members, homes, own, settings, limit
+        )
     favourite = {
         m: min(items, key=heuristic.venue_rank_key).venue.venue_id
         for m, items in scores.items()
         if items
     }
     picks = rank_for_group(candidates(scores, members), strategy, limit)
-    buckets = reasons.popularity_buckets(popularity)
     results = []
     for pick in picks:
         c = pick.candidate
@@ -241,6 +250,60 @@ def _group_ranking(
             )
         )
     return results
+
+
+def _group_scores_from_index(
+    snapshot: venue_index.VenueSnapshot,
+    members: list[uuid.UUID],
+    homes: list[tuple[float, float] | None],
+    own: dict[uuid.UUID, dict[uuid.UUID, Engagement]],
+    settings: RecoSettings,
+    limit: int,
+) -> tuple[dict[uuid.UUID, list[heuristic.ScoredVenue]], dict[uuid.UUID, int]]:
+    """Every member's scores in vector form, then ScoredVenue objects only for the few
+    hundred venues that can appear in any strategy's answer (`index.group_positions`)."""
+    member_scores = [
+        venue_index.score_venues(
+            snapshot,
+            home,
+            OwnEngagement.build(
+                snapshot, [(v, e.positive_count, e.dwell_seconds) for v, e in own[m].items()]
+            ),
+            settings,
+        )
+        for m, home in zip(members, homes, strict=True)
+    ]
+    positions = venue_index.group_positions(member_scores, limit).tolist()
+    venues = {
+        i: VenueCandidate(
+            snapshot.ids[i],
+            snapshot.names[i],
+            snapshot.categories[i],
+            float(snapshot.lat[i]),
+            float(snapshot.lng[i]),
+        )
+        for i in positions
+    }
+    scores = {
+        m: [
+            heuristic.ScoredVenue(
+                venues[i],
+                float(ms.score[i]),
+                ms.distance_at(i),
+                float(ms.spatial[i]),
+                float(ms.preference[i]),
+                float(ms.popularity[i]),
+            )
+            for i in positions
+        ]
+        for m, ms in zip(members, member_scores, strict=True)
+    }
+    buckets = {
+        snapshot.ids[i]: int(snapshot.popularity_bucket[i])
+        for i in positions
+        if snapshot.popularity_bucket[i]
+    }
+    return scores, buckets
 
 
 def recommend_people(
