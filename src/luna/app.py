@@ -25,6 +25,7 @@ from luna.plans.endpoints import router as plans_router
 from luna.reco.endpoints import plan_router as reco_plan_router
 from luna.reco.endpoints import router as reco_router
 from luna.reco.index import VenueIndex
+from luna.reco.learned import load_venue_ranker
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.venue_index = VenueIndex(app.state.session_factory, settings.reco.refresh_seconds)
+    # The learned venue ranker (LUNA_VENUE_MODEL=learned), loaded once; None: the heuristic.
+    app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
     app.state.providers = build_registry(settings)
     app.state.booking_queue = BookingQueue(settings)
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)

@@ -183,5 +183,17 @@ def import_(
 # `luna bench`: synthetic worlds, import, serve, wrk (luna.bench; README "Benchmarks").
 app.command()(bench_command.bench)
 
+
+# Offline evaluation, training and the check-in converter (bodies in luna.learning.commands).
+def _register_learning_commands() -> None:
+    from luna.learning import commands
+
+    app.command("eval")(commands.eval_)
+    app.command("train")(commands.train)
+    app.command("import-checkins")(commands.import_checkins)
+
+
+_register_learning_commands()
+
 if __name__ == "__main__":
     app()

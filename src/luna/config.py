@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     luna_max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     luna_write_rate_limit: str = "600/minute"
     luna_rate_limit_storage: str = "memory://"
+    # Venue recommendations: the SPEC §3 heuristic, or the ranker `luna train` writes (a
+    # missing or broken model file means a logged warning and the heuristic).
+    luna_venue_model: Literal["heuristic", "learned"] = "heuristic"
+    luna_venue_model_path: str = "models/venue_ranker.json"
     reco: RecoSettings = Field(default_factory=RecoSettings)
 
     @field_validator("database_url")

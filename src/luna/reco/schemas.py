@@ -1,12 +1,19 @@
 import uuid
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from luna.reco.group import GroupStrategy
 from luna.schemas import LunaModel
 
 
 class VenueFeatures(LunaModel):
+    """The SPEC §3 terms. With the learned ranker (LUNA_VENUE_MODEL=learned) they are the
+    terms the model saw, and every model input follows by name (luna.learning.features
+    .FEATURE_NAMES; null where undefined, e.g. distances without a home)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, float | None] = Field(init=False)
+
     spatial: float = Field(description="exp(-0.3 · km from home); 0 without a home")
     preference: float = Field(description="The user's own engagement with the venue (0..1)")
     popularity: float = Field(

@@ -15,13 +15,14 @@ from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
 from luna.plans import repository as plan_repository
-from luna.reco import heuristic, reasons
+from luna.reco import heuristic, learned, reasons
 from luna.reco import index as venue_index
 from luna.reco import social as social_scoring
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
 from luna.reco.group import GroupStrategy, candidates, rank_for_group
 from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
 from luna.reco.index import OwnEngagement, VenueIndex
+from luna.reco.learned import LearnedVenues
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     MemberScore,
@@ -49,10 +50,16 @@ def recommend_venues(
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
     index: VenueIndex | None = None,
+    ranker: LearnedVenues | None = None,
 ) -> list[VenueRecommendation]:
     """Two ways to the same answer: the venue index (default; one statement per request for
     the person, the catalog from the process's snapshot) or the reference path (candidates
-    from SQL on every request, scored row by row)."""
+    from SQL on every request, scored row by row). With a learned `ranker` loaded
+    (LUNA_VENUE_MODEL=learned), the index path ranks with it (luna.reco.learned)."""
+    if ranker is not None and index is not None and settings.engine != "reference":
+        return learned.recommend_venues_learned(
+            session, user_id, limit, settings, constraints, index, ranker
+        )
     if index is None or settings.engine == "reference":
         return _recommend_venues_reference(session, user_id, limit, settings, constraints)
     found = interaction_repository.home_and_engagement(session, user_id)

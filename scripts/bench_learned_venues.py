@@ -1,0 +1,112 @@
+"""Latency of GET /reco/venues/{user_id}, learned ranker vs heuristic, on a real-size database.
+
+    uv run python scripts/bench_learned_venues.py                     # NYC check-ins
+    uv run python scripts/bench_learned_venues.py --world /tmp/s2 \\
+        --model models/venue_ranker.json                              # any Luna bulk folder
+
+Without --world: converts the Foursquare check-ins (`luna import-checkins`), imports them
+into a scratch PostgreSQL database, trains the ranker there (`luna train`) and measures.
+With --world: imports that folder (e.g. `python -m luna.bench.synthetic S2 /tmp/s2`) and
+measures with --model (a model file is catalog-independent). In-process (TestClient, one
+request at a time, authentication off): per request, median and p95 over --requests random
+people, after a warm-up; and the one-off context build of a window.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from luna.app import create_app
+from luna.bench.database import scratch_database
+from luna.config import RecoSettings, Settings
+from luna.learning.data import DEFAULT_CHECKINS
+
+
+def luna(url: str, *args: str) -> None:
+    env = dict(os.environ, DATABASE_URL=url)
+    subprocess.run(["uv", "run", "luna", *args], check=True, env=env)
+
+
+def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
+    settings = Settings(
+        database_url=url,
+        luna_env="test",
+        luna_auth=False,
+        luna_write_rate_limit="1000000/minute",
+        luna_venue_model=kind,
+        luna_venue_model_path=model,
+        reco=RecoSettings(refresh_seconds=3600),
+    )
+    app = create_app(settings)
+    with app.state.engine.connect() as conn:
+        users = [str(u) for (u,) in conn.execute(text("SELECT id FROM users ORDER BY id"))]
+        venues = conn.execute(text("SELECT count(*) FROM venues")).scalar_one()
+        interactions = conn.execute(text("SELECT count(*) FROM interactions")).scalar_one()
+    people = random.Random(seed).choices(users, k=requests)
+    with TestClient(app) as client:
+        time.sleep(2)  # the index warms in the background
+        started = time.perf_counter()
+        client.get(f"/reco/venues/{people[0]}")  # snapshot and (learned) context build
+        first = time.perf_counter() - started
+        for user in people[:20]:
+            client.get(f"/reco/venues/{user}")
+        times = []
+        for user in people:
+            started = time.perf_counter()
+            response = client.get(f"/reco/venues/{user}", params={"limit": 10})
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+    app.state.engine.dispose()
+    times.sort()
+    return {
+        "model": kind,
+        "venues": venues,
+        "interactions": interactions,
+        "first_request_ms": round(first * 1000, 1),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[int(0.95 * len(times)) - 1], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--world", type=Path, help="a Luna bulk folder (default: NYC check-ins)")
+    parser.add_argument("--model", help="model file (default: trained on the imported world)")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("luna_learned_bench") as url:
+        world = args.world
+        if world is None:
+            world = Path(tmp) / "checkins"
+            subprocess.run(
+                [
+                    "uv",
+                    "run",
+                    "luna",
+                    "import-checkins",
+                    str(DEFAULT_CHECKINS),
+                    "--out",
+                    str(world),
+                ],
+                check=True,
+            )
+        luna(url, "import", str(world))
+        model = args.model
+        if model is None:
+            model = str(Path(tmp) / "venue_ranker.json")
+            luna(url, "train", "--out", model)
+        for kind in ("heuristic", "learned"):
+            print(measure(url, model, kind, args.requests, args.seed), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Bodies of `luna eval`, `luna train` and `luna import-checkins` (registered in luna.cli)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from luna.learning.data import DEFAULT_CHECKINS
+
+console = Console(stderr=True)
+
+
+def eval_(
+    data: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Foursquare check-ins (.csv[.gz])")
+    ] = DEFAULT_CHECKINS,
+    out: Annotated[
+        Path, typer.Option(file_okay=False, help="Where the table, plot and model go")
+    ] = Path("eval-out"),
+    seed: Annotated[int, typer.Option(help="Seed of every random choice")] = 42,
+    max_users: Annotated[
+        int | None, typer.Option(help="Only people with ids up to this (a quick slice)")
+    ] = None,
+) -> None:
+    """Offline evaluation on real check-ins: baselines and the learned ranker, time split."""
+    from luna.learning.evaluate import EvalConfig, run
+
+    report = run(EvalConfig(data=data, out=out, seed=seed, max_users=max_users), console)
+    console.print(f"Wrote {out}/evaluation.json, evaluation.md, evaluation.png, venue_ranker.json")
+    if not report["goal"]["met"]:
+        console.print("[yellow]The learned ranker does not meet the goal on this data.[/yellow]")
+
+
+def train(
+    out: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="Model file (LUNA_VENUE_MODEL_PATH)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice")] = 42,
+) -> None:
+    """Fit the learned venue ranker from the database (DATABASE_URL); write the model file."""
+    from luna.config import get_settings
+    from luna.db import create_db_engine
+    from luna.learning.database import load_database
+    from luna.learning.evaluate import train_from_log
+
+    settings = get_settings()
+    path = out or Path(settings.luna_venue_model_path)
+    engine = create_db_engine(settings)
+    try:
+        log, homes = load_database(engine)
+    finally:
+        engine.dispose()
+    if len(log) == 0:
+        console.print("[red]No positive interactions in the database: nothing to learn.[/red]")
+        raise typer.Exit(code=1)
+    try:
+        model = train_from_log(log, homes, seed, console)
+    except ValueError as exc:
+        console.print(f"[red]Training failed:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    model.save(path)
+    for name, result in model.metrics.items():
+        console.print(
+            f"{name}: NDCG@10 all visits {result['all']['ndcg@10']:.4f}, "
+            f"new venues {result['new']['ndcg@10']:.4f}"
+        )
+    console.print(f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it)")
+
+
+def import_checkins(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Foursquare check-ins CSV")
+    ],
+    out: Annotated[Path, typer.Option(file_okay=False, help="Folder for the bulk files")] = Path(
+        "checkins-import"
+    ),
+    max_users: Annotated[
+        int | None, typer.Option(help="Only people with ids up to this (a quick slice)")
+    ] = None,
+) -> None:
+    """Convert Foursquare check-ins into Luna's bulk files (load them with `luna import`)."""
+    from luna.learning.checkins_import import convert_checkins
+
+    counts = convert_checkins(file, out, max_users=max_users)
+    for name, count in counts.items():
+        console.print(f"{name}: {count:,} rows")
+    console.print(f"Load them with: luna import {out}")

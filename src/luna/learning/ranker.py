@@ -1,0 +1,276 @@
+"""The learned venue ranker: LightGBM LambdaRank over luna.learning.features, in two stages.
+
+1. Candidates: every venue is scored by cheap signals (own recent visits, item-kNN, local
+   popularity, the SPEC score, category affinity near the person's places) and the best of
+   each are kept (a few hundred of tens of thousands).
+2. The boosted trees re-rank the candidates. The other venues follow, in local-popularity
+   order, so every catalog venue is ranked.
+
+Two boosters are trained: `all` (every venue a candidate, the contract's default) and `new`
+(the venues the person already visited left out, for "discover something new" lists).
+
+The model file is JSON: a format name and version, the feature list the trees expect, the
+candidate sizes, the training parameters, the metrics measured when it was trained, and the
+boosters as LightGBM model text. `load_model_file` refuses a file whose format, version or
+feature list is not this code's.
+"""
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+
+from luna.config import RecoSettings
+from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES, person_features
+from luna.learning.windows import Window
+
+logger = logging.getLogger(__name__)
+
+MODEL_FORMAT = "luna-venue-ranker"
+MODEL_VERSION = 1
+MODES = ("all", "new")
+# Candidates kept per signal (stage 1).
+CANDIDATE_SIZES = {
+    "own_recency": 100,
+    "knn_score": 150,
+    "local_popularity": 150,
+    "spec_score": 50,
+    "category_near": 50,
+}
+PARAMS = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [10],
+    "lambdarank_truncation_level": 20,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+MAX_ROUNDS = 600
+EARLY_STOPPING = 50
+
+
+def candidate_positions(features: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Stage 1: the catalog positions the trees re-rank (sorted, unique)."""
+    n = len(features)
+    signals = {
+        "own_recency": features[:, COLUMN["own_recency"]],
+        "knn_score": features[:, COLUMN["knn_score"]],
+        "local_popularity": features[:, COLUMN["local_popularity"]],
+        "spec_score": features[:, COLUMN["spec_score"]],
+        "category_near": features[:, COLUMN["category_affinity"]]
+        * features[:, COLUMN["area_density"]],
+    }
+    chosen = []
+    for name, size in CANDIDATE_SIZES.items():
+        values = np.nan_to_num(signals[name].astype(np.float64), nan=0.0)
+        if exclude is not None and len(exclude):
+            values[exclude] = -np.inf
+        size = min(size, n)
+        if size == 0:
+            continue
+        best = np.argpartition(-values, size - 1)[:size] if size < n else np.arange(n)
+        chosen.append(best[np.isfinite(values[best]) & (values[best] > 0)])
+    if not chosen:
+        return np.zeros(0, np.int64)
+    return np.unique(np.concatenate(chosen))
+
+
+def fallback_order(features: np.ndarray) -> np.ndarray:
+    """How venues outside the candidates are ordered (higher first)."""
+    return np.nan_to_num(
+        features[:, COLUMN["local_popularity"]] + features[:, COLUMN["knn_share"]], nan=0.0
+    )
+
+
+def cascade_scores(
+    booster: lgb.Booster,
+    features: np.ndarray,
+    exclude: np.ndarray | None = None,
+    num_threads: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of every venue (higher first) and the candidate positions. Candidates get the
+    trees' scores; every other venue scores below all of them, in fallback order; excluded
+    venues get -inf."""
+    candidates = candidate_positions(features, exclude)
+    fallback = fallback_order(features)
+    scores = np.empty(len(features))
+    if len(candidates):
+        predicted = booster.predict(features[candidates], num_threads=num_threads)
+        floor = float(predicted.min())
+    else:
+        predicted, floor = np.zeros(0), 0.0
+    scores[:] = floor - 2.0 + fallback / (1.0 + fallback)  # in [floor - 2, floor - 1)
+    scores[candidates] = predicted
+    if exclude is not None and len(exclude):
+        scores[exclude] = -np.inf
+    return scores, candidates
+
+
+@dataclass
+class TrainingSet:
+    features: list[np.ndarray] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+
+    def add_query(self, features: np.ndarray, candidates: np.ndarray, truth: set[int]) -> None:
+        labels = np.fromiter((c in truth for c in candidates.tolist()), np.float32)
+        if labels.sum() == 0 or labels.sum() == len(labels):
+            return  # nothing to learn from this person
+        self.features.append(features[candidates])
+        self.labels.append(labels)
+        self.groups.append(len(candidates))
+
+    def dataset(self, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+        return lgb.Dataset(
+            np.concatenate(self.features) if self.features else np.zeros((0, N_FEATURES)),
+            np.concatenate(self.labels) if self.labels else np.zeros(0),
+            group=self.groups,
+            feature_name=list(FEATURE_NAMES),
+            reference=reference,
+            free_raw_data=False,
+        )
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+
+def train_booster(
+    train: TrainingSet, validation: TrainingSet | None, seed: int, threads: int | None = None
+) -> tuple[lgb.Booster, int]:
+    """Fits on `train`, stopping early on `validation`; then, when there is a validation
+    set, refits on both with the number of rounds found. Returns the booster and rounds."""
+    params = dict(PARAMS, seed=seed, num_threads=threads or min(2, os.cpu_count() or 1))
+    train_set = train.dataset()
+    rounds = MAX_ROUNDS
+    if validation is not None and len(validation):
+        valid_set = validation.dataset(reference=train_set)
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round=MAX_ROUNDS,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(EARLY_STOPPING, first_metric_only=True, verbose=False)],
+        )
+        rounds = max(1, booster.best_iteration)
+        both = TrainingSet(
+            train.features + validation.features,
+            train.labels + validation.labels,
+            train.groups + validation.groups,
+        )
+        train_set = both.dataset()
+    booster = lgb.train(params, train_set, num_boost_round=rounds)
+    return booster, rounds
+
+
+def training_sets(windows: list[Window], settings: RecoSettings) -> dict[str, TrainingSet]:
+    """One query per person and window, for each mode (features computed once)."""
+    sets = {mode: TrainingSet() for mode in MODES}
+    for window in windows:
+        for user in window.people:
+            features = person_features(
+                window.context, window.histories[user], window.cutoff, settings
+            )
+            sets["all"].add_query(features, candidate_positions(features), window.truth[user])
+            new = window.new_truth(user)
+            if new:
+                candidates = candidate_positions(features, window.known[user])
+                sets["new"].add_query(features, candidates, new)
+    return sets
+
+
+def train_ranker(
+    training: list[Window],
+    validation: Window | None,
+    settings: RecoSettings,
+    seed: int,
+    threads: int | None = None,
+) -> tuple[dict[str, lgb.Booster], dict[str, int]]:
+    """Both boosters from the training windows, early-stopped on the validation window."""
+    train = training_sets(training, settings)
+    valid = training_sets([validation], settings) if validation is not None else None
+    boosters, rounds = {}, {}
+    for mode in MODES:
+        boosters[mode], rounds[mode] = train_booster(
+            train[mode], valid[mode] if valid else None, seed, threads
+        )
+    return boosters, rounds
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used (missing, unreadable, or not this code's format)."""
+
+
+@dataclass
+class RankerModel:
+    boosters: dict[str, lgb.Booster]
+    metrics: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def scores(
+        self,
+        features: np.ndarray,
+        exclude: np.ndarray | None = None,
+        mode: str = "all",
+        num_threads: int = 1,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return cascade_scores(self.boosters[mode], features, exclude, num_threads)
+
+    def save(self, path: Path) -> None:
+        document = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "feature_names": list(FEATURE_NAMES),
+            "candidate_sizes": CANDIDATE_SIZES,
+            "params": PARAMS,
+            "info": self.info,
+            "metrics": self.metrics,
+            "boosters": {mode: b.model_to_string() for mode, b in self.boosters.items()},
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(document), encoding="utf-8")
+        tmp.replace(path)  # a reader never sees half a file
+
+
+def load_model_file(path: Path) -> RankerModel:
+    """Reads and checks a model file; raises ModelFileError."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: cannot read the model file ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{path}: not a {MODEL_FORMAT} file")
+    if document.get("version") != MODEL_VERSION:
+        raise ModelFileError(
+            f"{path}: model file version {document.get('version')!r}, "
+            f"this code reads version {MODEL_VERSION}"
+        )
+    if document.get("feature_names") != list(FEATURE_NAMES):
+        raise ModelFileError(f"{path}: trained on other features than this code computes")
+    texts = document.get("boosters")
+    if not isinstance(texts, dict) or set(texts) != set(MODES):
+        raise ModelFileError(f"{path}: expected boosters {', '.join(MODES)}")
+    boosters = {}
+    for mode, text in texts.items():
+        try:
+            booster = lgb.Booster(model_str=text)
+        except (lgb.basic.LightGBMError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: booster {mode!r} is broken ({exc})") from exc
+        if booster.num_feature() != N_FEATURES:
+            raise ModelFileError(f"{path}: booster {mode!r} expects other features")
+        boosters[mode] = booster
+    return RankerModel(boosters, document.get("metrics", {}), document.get("info", {}))

@@ -1,0 +1,91 @@
+import uuid
+
+import numpy as np
+import pytest
+
+from luna.config import RecoSettings
+from luna.learning.features import (
+    COLUMN,
+    FEATURE_NAMES,
+    PersonHistory,
+    VenueTable,
+    build_context,
+    person_features,
+)
+from luna.reco.heuristic import Engagement, VenueCandidate, all_venue_scores
+from tests.learning.conftest import DAY, MONDAY
+
+
+def world(seed: int = 3, n: int = 60):
+    rng = np.random.default_rng(seed)
+    venues = VenueTable(
+        40.70 + rng.random(n) * 0.1, -74.0 + rng.random(n) * 0.1, rng.integers(0, 5, n), 5
+    )
+    m = 400
+    user = rng.integers(0, 20, m)
+    venue = rng.integers(0, n, m)
+    utc = MONDAY + np.sort(rng.integers(0, 60 * DAY, m))
+    positive = rng.random(m) < 0.7
+    now = int(MONDAY + 60 * DAY)
+    context = build_context(venues, user, venue, utc, utc, positive, now)
+    return rng, venues, context, user, venue, utc, positive, now
+
+
+@pytest.mark.parametrize("with_home", [True, False])
+def test_spec_features_agree_with_the_heuristic(with_home: bool):
+    rng, venues, context, user, venue, utc, positive, now = world()
+    settings = RecoSettings()
+    mine = user == 4
+    dwell = rng.integers(0, 400, mine.sum())
+    home = (40.74, -73.96) if with_home else None
+    history = PersonHistory(venue[mine], utc[mine], utc[mine], positive[mine], dwell, home)
+    features = person_features(context, history, now, settings)
+
+    ids = [uuid.UUID(int=i + 1) for i in range(len(venues))]
+    candidates = [
+        VenueCandidate(ids[i], f"v{i}", "bar", float(venues.lat[i]), float(venues.lng[i]))
+        for i in range(len(venues))
+    ]
+    own = {}
+    for v, p, d in zip(
+        history.venue.tolist(), history.positive.tolist(), dwell.tolist(), strict=True
+    ):
+        e = own.get(ids[v], Engagement())
+        own[ids[v]] = Engagement(e.positive_count + int(p), e.dwell_seconds + d)
+    popularity = {ids[i]: int(c) for i, c in enumerate(context.popularity_count)}
+    expected = all_venue_scores(candidates, home, own, popularity, settings)
+    for i, item in enumerate(expected):
+        assert features[i, COLUMN["spec_score"]] == pytest.approx(item.score, abs=1e-6)
+        assert features[i, COLUMN["spec_spatial"]] == pytest.approx(item.spatial, abs=1e-6)
+        assert features[i, COLUMN["spec_preference"]] == pytest.approx(item.preference, abs=1e-6)
+        assert features[i, COLUMN["spec_popularity"]] == pytest.approx(item.popularity, abs=1e-6)
+        if item.distance_km is None:
+            assert np.isnan(features[i, COLUMN["dist_home_km"]])
+        else:
+            assert features[i, COLUMN["dist_home_km"]] == pytest.approx(item.distance_km, 1e-5)
+
+
+def test_features_of_a_person_without_history():
+    _, venues, context, *_, now = world()
+    empty = np.zeros(0, np.int64)
+    history = PersonHistory(empty, empty, empty, np.zeros(0, bool), empty, None)
+    features = person_features(context, history, now, RecoSettings())
+    assert features.shape == (len(venues), len(FEATURE_NAMES))
+    assert (features[:, COLUMN["own_visits"]] == 0).all()
+    assert (features[:, COLUMN["knn_score"]] == 0).all()
+
+
+def test_own_history_shapes_the_personal_features():
+    _, venues, context, _user, _venue, _utc, _positive, now = world()
+    history = PersonHistory.of_visits(
+        np.array([7, 7, 9]), np.array([now - DAY, now - 2 * DAY, now - 40 * DAY]),
+        np.array([now - DAY, now - 2 * DAY, now - 40 * DAY]), None,
+    )  # fmt: skip
+    features = person_features(context, history, now, RecoSettings())
+    assert features[7, COLUMN["own_visits"]] == pytest.approx(np.log1p(2))
+    assert features[7, COLUMN["days_since_visit"]] == pytest.approx(1.0)
+    assert features[7, COLUMN["own_recency"]] > features[9, COLUMN["own_recency"]]
+    assert features[7, COLUMN["dist_area_km"]] == pytest.approx(0.0)
+    assert features[0, COLUMN["repeat_propensity"]] == pytest.approx(1 / 3)
+    same = venues.category == venues.category[7]
+    assert (features[same, COLUMN["category_affinity"]] > 0).all()

@@ -1,0 +1,95 @@
+"""`luna import-checkins` writes files `luna import` loads; `luna train` learns from them."""
+
+import json
+
+import numpy as np
+import pytest
+from rich.console import Console
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from luna.bulk import import_directory
+from luna.cli import app
+from luna.config import Settings
+from luna.db import create_db_engine
+from luna.learning.checkins_import import convert_checkins, user_uuid, venue_uuid
+from luna.learning.database import load_database
+from luna.learning.evaluate import train_from_log
+from luna.learning.ranker import load_model_file
+from luna.models import Interaction, User, Venue
+
+SLICE = 25  # people with ids up to this: a few thousand check-ins
+
+
+@pytest.fixture(scope="module")
+def converted(checkins_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("checkins")
+    counts = convert_checkins(checkins_file, out, max_users=SLICE)
+    return out, counts
+
+
+def test_conversion_is_deterministic(checkins_file, converted, tmp_path):
+    out, counts = converted
+    again = convert_checkins(checkins_file, tmp_path, max_users=SLICE)
+    assert again == counts
+    for name in counts:
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes()
+
+
+def test_import_checkins_command(checkins_file, tmp_path):
+    result = CliRunner().invoke(
+        app, ["import-checkins", str(checkins_file), "--out", str(tmp_path), "--max-users", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "users.csv.gz",
+        "venues.csv.gz",
+        "interactions.csv.gz",
+    }
+
+
+def test_converted_files_import_and_train(db_url, converted, tmp_path):
+    out, counts = converted
+    engine = create_db_engine(Settings(database_url=db_url))
+    try:
+        summary = import_directory(engine, out, console=Console(quiet=True))
+        assert summary == counts
+        with Session(engine) as session:
+            assert (
+                session.scalar(select(func.count()).select_from(Interaction))
+                == counts["interactions.csv.gz"]
+            )
+            user = session.get(User, user_uuid(1))
+            assert user is not None and user.handle == "fsq1" and user.home_lat is not None
+            venue = session.get(Venue, venue_uuid(6))
+            assert venue is not None and venue.category == "coffee-shop"
+            kinds = set(session.scalars(select(Interaction.interaction_type).distinct()))
+            assert {k.value for k in kinds} == {"interest", "like"}
+
+        log, homes = load_database(engine)
+    finally:
+        engine.dispose()
+    assert len(log) == counts["interactions.csv.gz"]
+    assert not np.isnan(homes).all()
+    model = train_from_log(log, homes, seed=1, console=Console(quiet=True), training_snapshots=1)
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = load_model_file(path)
+    assert set(loaded.metrics) == {"learned", "heuristic"}
+    assert json.loads(path.read_text())["info"]["trained_on"] == "database"
+
+
+def test_luna_eval_end_to_end(checkins_file, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["eval", "--data", str(checkins_file), "--out", str(tmp_path), "--max-users", "40"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    learned = report["results"]["learned ranker (LambdaRank)"]
+    assert set(learned) == {"all", "new"}
+    assert 0 <= learned["all"]["ndcg@10"] <= 1
+    assert (tmp_path / "evaluation.md").read_text().startswith("**all future visits**")
+    assert (tmp_path / "evaluation.png").read_bytes()[:4] == b"\x89PNG"
+    assert load_model_file(tmp_path / "venue_ranker.json").boosters

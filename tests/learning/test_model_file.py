@@ -1,0 +1,91 @@
+import json
+import logging
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from luna.config import RecoSettings
+from luna.learning.features import FEATURE_NAMES, N_FEATURES, PersonHistory
+from luna.learning.ranker import (
+    MODEL_FORMAT,
+    MODES,
+    ModelFileError,
+    RankerModel,
+    load_model_file,
+)
+from luna.learning.serving import LearnedVenueRanker
+from tests.learning.conftest import DAY
+from tests.learning.test_features import world
+
+
+def tiny_model() -> RankerModel:
+    rng = np.random.default_rng(0)
+    x = rng.random((400, N_FEATURES))
+    y = (x[:, 0] > 0.7).astype(float)
+    data = lgb.Dataset(x, y, group=[40] * 10, feature_name=list(FEATURE_NAMES))
+    params = {"objective": "lambdarank", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5}
+    booster = lgb.train(params, data, num_boost_round=5)
+    return RankerModel({mode: booster for mode in MODES}, metrics={"test": {"ndcg@10": 0.5}})
+
+
+def test_model_file_round_trip(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "m.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == MODEL_FORMAT and document["version"] == 1
+    assert document["feature_names"] == list(FEATURE_NAMES)
+    loaded = load_model_file(path)
+    assert loaded.metrics == {"test": {"ndcg@10": 0.5}}
+    x = np.random.default_rng(1).random((30, N_FEATURES))
+    for mode in MODES:
+        assert np.allclose(loaded.boosters[mode].predict(x), model.boosters[mode].predict(x))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: "not json at all",
+        lambda d: json.dumps(dict(d, format="something-else")),
+        lambda d: json.dumps(dict(d, version=99)),
+        lambda d: json.dumps(dict(d, feature_names=d["feature_names"][:-1])),
+        lambda d: json.dumps(dict(d, boosters={"all": "garbage", "new": "garbage"})),
+        lambda d: json.dumps(dict(d, boosters={"all": d["boosters"]["all"]})),
+    ],
+)
+def test_broken_model_file_is_refused_and_serving_falls_back(tmp_path, caplog, damage):
+    path = tmp_path / "m.json"
+    tiny_model().save(path)
+    path.write_text(damage(json.loads(path.read_text())))
+    with pytest.raises(ModelFileError):
+        load_model_file(path)
+    with caplog.at_level(logging.WARNING, logger="luna.learning.serving"):
+        assert LearnedVenueRanker.load(path) is None
+    assert "using the heuristic" in caplog.text
+
+
+def test_missing_model_file_means_heuristic(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="luna.learning.serving"):
+        assert LearnedVenueRanker.load(tmp_path / "nothing.json") is None
+    assert "nothing.json" in caplog.text
+
+
+def test_serving_scores_every_venue_and_ranks_candidates_first(tmp_path):
+    path = tmp_path / "m.json"
+    tiny_model().save(path)
+    ranker = LearnedVenueRanker.load(path, RecoSettings())
+    assert ranker is not None
+    _, venues, context, user, venue, utc, _positive, now = world()
+    mine = user == 2
+    history = PersonHistory.of_visits(venue[mine], utc[mine], utc[mine], (40.74, -73.96))
+    result = ranker.score(context, history, now)
+    assert result.scores.shape == (len(venues),)
+    assert result.features.shape == (len(venues), N_FEATURES)
+    outside = np.setdiff1d(np.arange(len(venues)), result.candidates)
+    if len(outside):
+        assert result.scores[outside].max() < result.scores[result.candidates].min()
+    excluded = np.unique(venue[mine])
+    new = ranker.score(context, history, now + DAY, exclude=excluded, mode="new")
+    assert np.isneginf(new.scores[excluded]).all()
+    assert np.isfinite(np.delete(new.scores, excluded)).all()
