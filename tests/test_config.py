@@ -39,3 +39,14 @@ def test_unsupported_database_is_refused():
 def test_log_level_is_case_insensitive(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "debug")
     assert Settings(_env_file=None).log_level == "DEBUG"
+
+
+def test_venue_index_reloads_per_request_on_sqlite_and_per_minute_on_postgresql():
+    from luna.config import RecoSettings
+
+    sqlite = Settings(database_url="sqlite:///./x.db", reco=RecoSettings())
+    postgres = Settings(database_url="postgresql://u@h/db", reco=RecoSettings())
+    assert sqlite.venue_index_refresh_seconds == 0
+    assert postgres.venue_index_refresh_seconds == 60
+    chosen = Settings(database_url="sqlite:///./x.db", reco=RecoSettings(refresh_seconds=5))
+    assert chosen.venue_index_refresh_seconds == 5

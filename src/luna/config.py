@@ -51,8 +51,9 @@ class RecoSettings(BaseSettings):
     engine: Literal["index", "reference"] = "index"
     # The venue index reloads the catalog and popularity at the start of every window of this
     # many seconds (aligned to the clock, so every process uses the same window); 0 reloads
-    # on every request (exact, slow at scale).
-    refresh_seconds: float = Field(60.0, ge=0, le=24 * 3600)
+    # on every request (exact, slow at scale). Unset: 60 on PostgreSQL, 0 on SQLite (the
+    # embedded single-process default with demo-sized data: every change shows at once).
+    refresh_seconds: float | None = Field(None, ge=0, le=24 * 3600)
 
 
 class Settings(BaseSettings):
@@ -166,6 +167,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def venue_index_refresh_seconds(self) -> float:
+        if self.reco.refresh_seconds is not None:
+            return self.reco.refresh_seconds
+        return 0.0 if self.is_sqlite else 60.0
 
     @property
     def uses_default_database(self) -> bool:

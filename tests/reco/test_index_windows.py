@@ -161,9 +161,12 @@ def test_two_server_processes_give_the_same_answers(two_servers):
         a.post("/venues/", json={"name": f"V{i}", "lat": 40.7 + i / 50, "lng": -73.99}).json()
         for i in range(5)
     ]
-    # Both processes have loaded their index before the writes below.
+    # New venues reach each process's index within a window (1 s here): wait for both.
+    deadline = time.monotonic() + 40
     for server in (a, b):
-        assert server.get(f"/reco/venues/{people[0]['id']}").status_code == 200
+        while len(server.get(f"/reco/venues/{people[0]['id']}").json()) < len(venues):
+            assert time.monotonic() < deadline, "a server never saw the new venues"
+            time.sleep(0.2)
 
     items = [
         {"user_id": p["id"], "venue_id": v["id"], "interaction_type": "like"}
