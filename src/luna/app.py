@@ -55,9 +55,12 @@ API_ROUTERS = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # The venue index loads in the background, so the first recommendation does not wait
-    # for it; booking jobs run in-process (luna/agent/worker.py).
+    # The venue index (and the learned ranker's context) load in the background, so the
+    # first recommendation does not wait for them; booking jobs run in-process
+    # (luna/agent/worker.py).
     app.state.venue_index.warm()
+    if app.state.venue_ranker is not None:
+        app.state.venue_ranker.warm(app.state.venue_index)
     async with booking_jobs_lifespan(app):
         yield
 
@@ -78,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    app.state.venue_index = VenueIndex(app.state.session_factory, settings.venue_index_refresh_seconds)
+    app.state.venue_index = VenueIndex(
+        app.state.session_factory, settings.venue_index_refresh_seconds
+    )
     # The learned venue ranker (LUNA_VENUE_MODEL=learned), loaded once; None: the heuristic.
     app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
     app.state.providers = build_registry(settings)

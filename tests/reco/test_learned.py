@@ -6,6 +6,7 @@ formula: the route's order then tells which of the two ranked.
 
 import json
 import math
+import time
 from collections.abc import Iterator
 
 import lightgbm as lgb
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from luna.app import create_app
-from luna.config import Settings
+from luna.config import RecoSettings, Settings
 from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES
 from luna.learning.ranker import MODES, RankerModel
 from tests.factories import create_user, create_venue, interact
@@ -211,3 +212,20 @@ class _FakeFactory:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_the_first_context_is_built_at_start_up(settings, tmp_path):
+    """With windows (here 60 s), the model's catalog context is built in the background when
+    the app starts, before any request asks for it."""
+    path = tmp_path / "venue_ranker.json"
+    far_is_better(path)
+    windowed = settings.model_copy(update={"reco": RecoSettings(refresh_seconds=60)})
+    app = learned_app(windowed, path)
+    ranker = app.state.venue_ranker
+    assert ranker is not None and ranker._latest is None
+    with TestClient(app):
+        deadline = time.monotonic() + 20
+        while ranker._latest is None:
+            assert time.monotonic() < deadline, "the context was never built"
+            time.sleep(0.05)
+    app.state.engine.dispose()

@@ -183,6 +183,23 @@ class LearnedVenues:
         self._lock = threading.Lock()
         self._building: set[int] = set()
 
+    def warm(self, index: VenueIndex) -> None:
+        """Build the first window's context in the background at start-up (about 12 s at
+        S3), so that the first learned request does not wait for it. Nothing to warm when
+        the index reloads on every request (each request builds its own context then)."""
+        factory = self._session_factory
+        if factory is None or index.refresh_seconds <= 0:
+            return
+
+        def build() -> None:
+            try:
+                with factory() as session:
+                    self.context(session, index.snapshot(session))
+            except Exception:  # the first request builds it instead
+                logger.exception("venue model context warm-up failed")
+
+        threading.Thread(target=build, name="venue-model-warm-up", daemon=True).start()
+
     def context(self, session: Session, snapshot: VenueSnapshot) -> CatalogContext:
         """The context of `snapshot` (built now, or the previous one's while it builds)."""
         found = self._contexts.get(snapshot)
