@@ -94,10 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(limit_writes)])
-    install_metrics(app)
+    metrics = install_metrics(app)
     # Outermost last: the request id exists before anything logs, and the access log sees
     # the final status, including the body-size 413.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.luna_max_body_bytes)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

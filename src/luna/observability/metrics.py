@@ -1,13 +1,12 @@
 """Prometheus metrics at /metrics.
 
-HTTP request rate and latency histograms per route template (RequestMetricsMiddleware), booking
-outcomes and the booking queue depth.
+HTTP request rate and latency histograms per route template (RequestMetrics, recorded by the
+access log middleware), booking outcomes and the booking queue depth.
 With several worker processes, `luna serve` sets PROMETHEUS_MULTIPROC_DIR so that every
 worker's numbers are summed at scrape time (prometheus_client's multiprocess mode).
 """
 
 import os
-import time
 
 from fastapi import FastAPI, Response
 from prometheus_client import (
@@ -21,7 +20,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 BOOKING_OUTCOMES = Counter(
     "luna_booking_outcomes_total",
@@ -42,15 +41,15 @@ BOOKING_QUEUE_DEPTH = Gauge(
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class RequestMetricsMiddleware:
+class RequestMetrics:
     """`http_requests_total{handler,method,status}` and
     `http_request_duration_seconds{handler,method}`, the names and labels of
     prometheus-fastapi-instrumentator, which Luna used before: it matched every route again on
-    each request, about a tenth of a fast route's CPU. Here the handler is the route template
-    FastAPI leaves in the scope ("none" when no route matched)."""
+    each request, about a tenth of a fast route's CPU. Recorded by the access log middleware
+    (one pass per request for both); the handler is the route template FastAPI leaves in the
+    scope ("none" when no route matched)."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "http_requests_total",
             "Requests by route template, method and status class",
@@ -65,39 +64,25 @@ class RequestMetricsMiddleware:
             registry=registry,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/metrics":
-            await self.app(scope, receive, send)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        if scope["path"] == "/metrics":
             return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            route = scope.get("route")
-            handler = getattr(route, "path", None) or "none"
-            method = scope["method"]
-            self.requests.labels(handler, method, f"{status // 100}xx").inc()
-            self.latency.labels(handler, method).observe(time.perf_counter() - started)
+        handler = getattr(scope.get("route"), "path", None) or "none"
+        method = scope["method"]
+        self.requests.labels(handler, method, f"{status // 100}xx").inc()
+        self.latency.labels(handler, method).observe(seconds)
 
 
-def install_metrics(app: FastAPI) -> None:
+def install_metrics(app: FastAPI) -> RequestMetrics:
     """Each app gets its own registry (tests build many apps in one process); the
     process-wide Luna metrics and the process/GC collectors are registered into it. With
-    PROMETHEUS_MULTIPROC_DIR set (`luna serve --workers N`), /metrics sums every worker."""
+    PROMETHEUS_MULTIPROC_DIR set (`luna serve --workers N`), /metrics sums every worker.
+    Returns the request metrics, for the access log middleware to record."""
     registry = CollectorRegistry()
     for collector in (BOOKING_OUTCOMES, BOOKING_QUEUE_DEPTH):
         registry.register(collector)
     ProcessCollector(registry=registry)
     GCCollector(registry=registry)
-    app.add_middleware(RequestMetricsMiddleware, registry=registry)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -106,3 +91,5 @@ def install_metrics(app: FastAPI) -> None:
             exposed = CollectorRegistry()
             MultiProcessCollector(exposed)
         return Response(generate_latest(exposed), media_type=CONTENT_TYPE_LATEST)
+
+    return RequestMetrics(registry)

@@ -1,4 +1,5 @@
-"""The access log: one line per request, without query string, headers or body."""
+"""The access log: one line per request, without query string, headers or body; the same pass
+records the request metrics."""
 
 import logging
 import time
@@ -6,13 +7,15 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from luna.observability.logging import ACCESS_LOGGER
+from luna.observability.metrics import RequestMetrics
 
 logger = logging.getLogger(ACCESS_LOGGER)
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,6 +33,9 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope, status, seconds)
             route = scope.get("route")
             logger.info(
                 "request",
@@ -38,6 +44,6 @@ class AccessLogMiddleware:
                     "path": scope["path"],
                     "route": getattr(route, "path", None),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
