@@ -25,7 +25,6 @@ from luna.plans.endpoints import router as plans_router
 from luna.reco.endpoints import plan_router as reco_plan_router
 from luna.reco.endpoints import router as reco_router
 from luna.reco.index import VenueIndex
-from luna.reco.learned import load_venue_ranker
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
@@ -85,7 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory, settings.venue_index_refresh_seconds
     )
     # The learned venue ranker (LUNA_VENUE_MODEL=learned), loaded once; None: the heuristic.
-    app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
+    app.state.venue_ranker = None
+    if settings.luna_venue_model == "learned":
+        from luna.reco.learned import load_venue_ranker  # scipy, LightGBM: only when asked for
+
+        app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
     app.state.providers = build_registry(settings)
     app.state.booking_queue = BookingQueue(settings)
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)

@@ -113,7 +113,7 @@ async def recommend_venues(
     Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
     `categories`, `min_rating` (a venue without a price or rating fails those), and
     `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
-    ranker = getattr(request.app.state, "venue_ranker", None)  # LUNA_VENUE_MODEL=learned
+    ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     results = await run_read_only(
         request,
         lambda session: service.recommend_venues(
