@@ -49,8 +49,3 @@ def mark_sent(session: Session, plan_ids: Iterable[uuid.UUID]) -> None:
 def count_owed(session: Session) -> int:
     stmt = select(func.count()).select_from(BookingJob).where(BookingJob.done_at.is_(None))
     return session.scalar(stmt) or 0
-
-
-def for_plan(session: Session, plan_id: uuid.UUID) -> Sequence[BookingJob]:
-    stmt = select(BookingJob).where(BookingJob.plan_id == plan_id).order_by(BookingJob.id)
-    return session.scalars(stmt).all()

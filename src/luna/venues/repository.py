@@ -37,13 +37,6 @@ def in_box(
     return session.scalars(stmt).all()
 
 
-def scoring_rows(
-    session: Session,
-) -> Sequence[Row[tuple[uuid.UUID, str, str | None, float, float]]]:
-    """Every venue's id, name, category and position: the candidate set of the recommender."""
-    return session.execute(select(Venue.id, Venue.name, Venue.category, Venue.lat, Venue.lng)).all()
-
-
 def candidate_rows(
     session: Session,
     *,
