@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -229,20 +229,26 @@ _UPSERT_CATEGORY_ARRAYS = """
 """
 
 
+def _category_totals(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """(user, category, positive count, dwell) of the interactions meeting `conditions`, at
+    venues that have a category: what `category_engagement` holds."""
+    return (
+        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
+        .join(Venue, Venue.id == Interaction.venue_id)
+        .where(Venue.category.is_not(None), *conditions)
+        .group_by(Interaction.user_id, Venue.category)
+    )
+
+
 def recount_category_engagement_of_visitors(session: Session, venue_id: uuid.UUID) -> None:
     """Recomputes the running totals of everyone who interacted with a venue, from their
     interactions (after the venue's category changed)."""
     visitors = select(Interaction.user_id).where(Interaction.venue_id == venue_id)
     session.execute(delete(CategoryEngagement).where(CategoryEngagement.user_id.in_(visitors)))
-    recomputed = (
-        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(Interaction.user_id.in_(visitors), Venue.category.is_not(None))
-        .group_by(Interaction.user_id, Venue.category)
-    )
     session.execute(
         insert(CategoryEngagement).from_select(
-            ["user_id", "category", "positive_count", "dwell_seconds"], recomputed
+            ["user_id", "category", "positive_count", "dwell_seconds"],
+            _category_totals(Interaction.user_id.in_(visitors)),
         )
     )
 
@@ -251,13 +257,8 @@ def category_engagement_from_interactions(
     session: Session,
 ) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
     """What `category_engagement` must hold, computed from scratch (for tests and checks)."""
-    stmt = (
-        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(Venue.category.is_not(None))
-        .group_by(Interaction.user_id, Venue.category)
-    )
-    return {(uid, cat): (int(pos), int(dwell)) for uid, cat, pos, dwell in session.execute(stmt)}
+    rows = session.execute(_category_totals())
+    return {(uid, cat): (int(pos), int(dwell)) for uid, cat, pos, dwell in rows}
 
 
 def engagement_by_user_and_venue(

@@ -26,6 +26,11 @@ class VenueConstraints:
     def origin(self, home: tuple[float, float] | None) -> tuple[float, float] | None:
         return self.near if self.near is not None else home
 
+    @property
+    def origin_label(self) -> str:
+        """What distances are from, for reasons: "near" (a given point) or "home"."""
+        return "near" if self.near is not None else "home"
+
     def box(self, origin: tuple[float, float] | None) -> tuple[float, float, float, float] | None:
         if self.max_distance_km is None or origin is None:
             return None

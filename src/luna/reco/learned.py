@@ -50,11 +50,12 @@ from luna.learning.features import (
 )
 from luna.models import Interaction, User
 from luna.models.enums import POSITIVE_INTERACTION_TYPES
-from luna.reco import heuristic, reasons
+from luna.reco import heuristic
 from luna.reco import index as venue_index
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
 from luna.reco.index import OwnEngagement, VenueIndex, VenueScores, VenueSnapshot
 from luna.reco.schemas import VenueFeatures, VenueRecommendation
+from luna.reco.service import venue_result
 
 if TYPE_CHECKING:
     from luna.learning.serving import LearnedVenueRanker
@@ -369,25 +370,20 @@ def _results(
     constraints: VenueConstraints = NO_CONSTRAINTS,
     limit: int = 10,
 ) -> list[VenueRecommendation]:
-    origin_label = "near" if constraints.near is not None else "home"
     results = []
     for i in top(scores, limit).tolist():
-        venue_id = snapshot.ids[i]
         km = None if distance is None else float(distance[i])
         results.append(
-            VenueRecommendation(
-                venue_id=venue_id,
-                venue_name=snapshot.names[i],
-                category=snapshot.categories[i],
-                score=float(scores[i]),
-                distance_km=km,
-                features=model_features(features[i]),
-                reasons=reasons.venue_reasons(
-                    km,
-                    origin_label,
-                    own.by_venue.get(venue_id, heuristic.NO_ENGAGEMENT),
-                    int(snapshot.popularity_bucket[i]) or None,
-                ),
+            venue_result(
+                snapshot.ids[i],
+                snapshot.names[i],
+                snapshot.categories[i],
+                float(scores[i]),
+                km,
+                model_features(features[i]),
+                constraints.origin_label,
+                own.by_venue.get(snapshot.ids[i], heuristic.NO_ENGAGEMENT),
+                int(snapshot.popularity_bucket[i]) or None,
             )
         )
     return results

@@ -7,6 +7,7 @@ and `reasons`).
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -15,14 +16,13 @@ from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
 from luna.plans import repository as plan_repository
-from luna.reco import heuristic, learned, reasons
+from luna.reco import heuristic, reasons
 from luna.reco import index as venue_index
 from luna.reco import social as social_scoring
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
 from luna.reco.group import GroupStrategy, candidates, rank_for_group
 from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
 from luna.reco.index import OwnEngagement, VenueIndex
-from luna.reco.learned import LearnedVenues
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     MemberScore,
@@ -35,6 +35,9 @@ from luna.social import repository as social_repository
 from luna.users import repository as user_repository
 from luna.users import service as user_service
 from luna.venues import repository as venue_repository
+
+if TYPE_CHECKING:
+    from luna.reco.learned import LearnedVenues
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -50,13 +53,15 @@ def recommend_venues(
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
     index: VenueIndex | None = None,
-    ranker: LearnedVenues | None = None,
+    ranker: "LearnedVenues | None" = None,
 ) -> list[VenueRecommendation]:
     """Two ways to the same answer: the venue index (default; one statement per request for
     the person, the catalog from the process's snapshot) or the reference path (candidates
     from SQL on every request, scored row by row). With a learned `ranker` loaded
     (LUNA_VENUE_MODEL=learned), the index path ranks with it (luna.reco.learned)."""
     if ranker is not None and index is not None and settings.engine != "reference":
+        from luna.reco import learned  # scipy and LightGBM load only with a learned model
+
         return learned.recommend_venues_learned(
             session, user_id, limit, settings, constraints, index, ranker
         )
@@ -72,33 +77,48 @@ def recommend_venues(
     positions, scores = venue_index.best_positions(
         snapshot, origin, own, settings, constraints, limit
     )
-    origin_label = "near" if constraints.near is not None else "home"
-    results = []
-    for rank, i in enumerate(positions.tolist()):
-        venue_id = snapshot.ids[i]
-        distance = scores.distance_at(rank)
-        # model_construct: every value comes from the index, already of the right type.
-        results.append(
-            VenueRecommendation.model_construct(
-                venue_id=venue_id,
-                venue_name=snapshot.names[i],
-                category=snapshot.categories[i],
-                score=float(scores.score[rank]),
-                distance_km=distance,
-                features=VenueFeatures.model_construct(
-                    spatial=float(scores.spatial[rank]),
-                    preference=float(scores.preference[rank]),
-                    popularity=float(scores.popularity[rank]),
-                ),
-                reasons=reasons.venue_reasons(
-                    distance,
-                    origin_label,
-                    own.by_venue.get(venue_id, heuristic.NO_ENGAGEMENT),
-                    int(snapshot.popularity_bucket[i]) or None,
-                ),
-            )
+    return [
+        venue_result(
+            snapshot.ids[i],
+            snapshot.names[i],
+            snapshot.categories[i],
+            float(scores.score[rank]),
+            scores.distance_at(rank),
+            VenueFeatures.model_construct(
+                spatial=float(scores.spatial[rank]),
+                preference=float(scores.preference[rank]),
+                popularity=float(scores.popularity[rank]),
+            ),
+            constraints.origin_label,
+            own.by_venue.get(snapshot.ids[i], heuristic.NO_ENGAGEMENT),
+            int(snapshot.popularity_bucket[i]) or None,
         )
-    return results
+        for rank, i in enumerate(positions.tolist())
+    ]
+
+
+def venue_result(
+    venue_id: uuid.UUID,
+    name: str,
+    category: str | None,
+    score: float,
+    distance_km: float | None,
+    features: VenueFeatures,
+    origin_label: str,
+    own: Engagement,
+    popularity_bucket: int | None,
+) -> VenueRecommendation:
+    """One venue recommendation with its reasons (model_construct: every value is already of
+    its type, and this runs ten times per request on the hottest route)."""
+    return VenueRecommendation.model_construct(
+        venue_id=venue_id,
+        venue_name=name,
+        category=category,
+        score=score,
+        distance_km=distance_km,
+        features=features,
+        reasons=reasons.venue_reasons(distance_km, origin_label, own, popularity_bucket),
+    )
 
 
 def _origin(
@@ -138,23 +158,19 @@ def _recommend_venues_reference(
         venues, origin, own, popularity, settings, limit, admission(constraints, own.keys())
     )
     buckets = reasons.popularity_buckets(popularity)
-    origin_label = "near" if constraints.near is not None else "home"
     return [
-        VenueRecommendation(
-            venue_id=item.venue.venue_id,
-            venue_name=item.venue.name,
-            category=item.venue.category,
-            score=item.score,
-            distance_km=item.distance_km,
-            features=VenueFeatures(
+        venue_result(
+            item.venue.venue_id,
+            item.venue.name,
+            item.venue.category,
+            item.score,
+            item.distance_km,
+            VenueFeatures.model_construct(
                 spatial=item.spatial, preference=item.preference, popularity=item.popularity
             ),
-            reasons=reasons.venue_reasons(
-                item.distance_km,
-                origin_label,
-                own.get(item.venue.venue_id, heuristic.NO_ENGAGEMENT),
-                buckets.get(item.venue.venue_id),
-            ),
+            constraints.origin_label,
+            own.get(item.venue.venue_id, heuristic.NO_ENGAGEMENT),
+            buckets.get(item.venue.venue_id),
         )
         for item in ranked
     ]
