@@ -72,12 +72,12 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
     return {"venues": venues, "users": users, "interactions": interactions}
 
 
-def index_ranking(world: dict[str, Any], user: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The index's answer, from the same aggregates the service reads from SQL."""
+def world_snapshot(world: dict[str, Any]) -> VenueSnapshot:
+    """The world's venue index, from the same aggregates the service reads from SQL."""
     positives = Counter(
         uuid.UUID(i["venue_id"]) for i in world["interactions"] if i["interaction_type"] in POSITIVE
     )
-    snapshot = VenueSnapshot.build(
+    return VenueSnapshot.build(
         0,
         [
             (uuid.UUID(v["id"]), v["name"], v["category"], v["lat"], v["lng"], None, None)
@@ -85,12 +85,23 @@ def index_ranking(world: dict[str, Any], user: dict[str, Any], limit: int) -> li
         ],
         positives,
     )
+
+
+def own_engagement(
+    world: dict[str, Any], snapshot: VenueSnapshot, user: dict[str, Any]
+) -> OwnEngagement:
     own: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
     for i in world["interactions"]:
         if i["user_id"] == user["id"]:
             own[uuid.UUID(i["venue_id"])][0] += i["interaction_type"] in POSITIVE
             own[uuid.UUID(i["venue_id"])][1] += i["dwell_time_seconds"]
-    engagement = OwnEngagement.build(snapshot, [(v, p, d) for v, (p, d) in own.items()])
+    return OwnEngagement.build(snapshot, [(v, p, d) for v, (p, d) in own.items()])
+
+
+def index_ranking(world: dict[str, Any], user: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """The index's answer."""
+    snapshot = world_snapshot(world)
+    engagement = own_engagement(world, snapshot, user)
     scores = venue_index.score_venues(snapshot, user["home"], engagement, RecoSettings())
     return [
         {
@@ -182,26 +193,11 @@ def test_pruned_ranking_is_the_exhaustive_one(world, limit, constraints, weights
         venue_weight_preference=weights[1],
         venue_weight_popularity=weights[2],
     )
-    positives = Counter(
-        uuid.UUID(i["venue_id"]) for i in world["interactions"] if i["interaction_type"] in POSITIVE
-    )
-    snapshot = VenueSnapshot.build(
-        0,
-        [
-            (uuid.UUID(v["id"]), v["name"], v["category"], v["lat"], v["lng"], None, None)
-            for v in world["venues"]
-        ],
-        positives,
-    )
+    snapshot = world_snapshot(world)
     for user in world["users"]:
         if constraints.max_distance_km is not None and user["home"] is None:
             continue  # refused by the route before ranking
-        own_rows: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
-        for i in world["interactions"]:
-            if i["user_id"] == user["id"]:
-                own_rows[uuid.UUID(i["venue_id"])][0] += i["interaction_type"] in POSITIVE
-                own_rows[uuid.UUID(i["venue_id"])][1] += i["dwell_time_seconds"]
-        own = OwnEngagement.build(snapshot, [(v, p, d) for v, (p, d) in own_rows.items()])
+        own = own_engagement(world, snapshot, user)
         full = venue_index.score_venues(snapshot, user["home"], own, reco)
         want = venue_index.top_positions(
             full, venue_index.admitted(snapshot, full, constraints, own), limit
