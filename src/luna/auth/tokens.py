@@ -1,5 +1,7 @@
 """JWT bearer tokens (HS256), as Supabase Auth and most identity providers issue them."""
 
+import functools
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,16 +39,26 @@ def issue_token(
 
 
 def decode_token(settings: Settings, token: str) -> Claims:
+    claims, expires_at = _verified(settings.jwt_secret, settings.luna_jwt_audience, token)
+    # A verified token stays valid until it expires (Luna has no revocation; `nbf` and `iat`
+    # only become truer with time), so its verification is cached and only `exp` re-checked.
+    if time.time() >= expires_at:
+        raise InvalidToken("Token expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(secret: str, audience: str | None, token: str) -> tuple[Claims, float]:
+    """The claims and expiry of a token whose signature, audience and claims hold: HS256
+    verification costs about 0.1 ms, a tenth of a recommendation's CPU. Failures are not
+    cached (an exception is not a result)."""
     try:
         payload = jwt.decode(
             token,
-            settings.jwt_secret,
+            secret,
             algorithms=[ALGORITHM],
-            audience=settings.luna_jwt_audience,
-            options={
-                "require": ["sub", "exp"],
-                "verify_aud": settings.luna_jwt_audience is not None,
-            },
+            audience=audience,
+            options={"require": ["sub", "exp"], "verify_aud": audience is not None},
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("Token expired") from exc
@@ -57,4 +69,5 @@ def decode_token(settings: Settings, token: str) -> Claims:
     except ValueError as exc:
         raise InvalidToken("Invalid token: sub must be a user id (UUID)") from exc
     # Only an explicit admin role grants admin; "user", "authenticated" (Supabase) or none do not.
-    return Claims(user_id=user_id, is_admin=payload.get("role") == "admin")
+    claims = Claims(user_id=user_id, is_admin=payload.get("role") == "admin")
+    return claims, float(payload["exp"])
