@@ -15,6 +15,7 @@ from luna.agent.worker import InProcessRunner, booking_jobs_lifespan
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
+from luna.db_reader import PsycopgReader, SessionReader
 from luna.errors import install_error_handlers
 from luna.health.endpoints import router as health_router
 from luna.interactions.endpoints import router as interactions_router
@@ -60,8 +61,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.venue_index.warm()
     if app.state.venue_ranker is not None:
         app.state.venue_ranker.warm(app.state.venue_index)
-    async with booking_jobs_lifespan(app):
+    async with hot_reads_lifespan(app), booking_jobs_lifespan(app):
         yield
+
+
+@asynccontextmanager
+async def hot_reads_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On PostgreSQL, the hottest reads run on psycopg's asyncio pool (luna.db_reader), which
+    lives in the server's event loop: opened here, closed at shutdown."""
+    settings: Settings = app.state.settings
+    if settings.is_sqlite:
+        yield
+        return
+    reader = PsycopgReader(settings)
+    await reader.open()
+    app.state.reader = reader
+    try:
+        yield
+    finally:
+        app.state.reader = SessionReader(app.state.session_factory)
+        await reader.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -80,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    # Replaced by a PsycopgReader while the lifespan runs on PostgreSQL.
+    app.state.reader = SessionReader(app.state.session_factory)
     app.state.venue_index = VenueIndex(
         app.state.session_factory, settings.venue_index_refresh_seconds
     )

@@ -21,6 +21,11 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 T = TypeVar("T")
 
+# PostgreSQL connections: fail fast when the server is unreachable instead of hanging a
+# worker; work in UTC whatever the server's time zone (a far-future time read back in a
+# positive offset would overflow Python's datetime).
+CONNECT_ARGS = {"connect_timeout": 5, "options": "-c timezone=UTC"}
+
 
 def create_db_engine(settings: Settings) -> Engine:
     url = settings.database_url
@@ -38,10 +43,7 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=10,
         max_overflow=10,
         pool_timeout=5,
-        # Fail fast when the server is unreachable instead of hanging a worker thread; work
-        # in UTC whatever the server's time zone (a far-future time read back in a positive
-        # offset would overflow Python's datetime).
-        connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
+        connect_args=CONNECT_ARGS,
     )
 
 

@@ -53,6 +53,11 @@ class Conflict(LunaError):
 class ServiceUnavailable(LunaError):
     status_code = 503
 
+    def __init__(self, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        if retry_after is not None:
+            self.headers = {"Retry-After": str(retry_after)}
+
 
 def validation_error(
     loc: Sequence[str | int], msg: str, value: Any = None

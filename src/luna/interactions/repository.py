@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, s
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from luna.db_reader import Reader
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
@@ -75,6 +76,15 @@ def user_and_venue(
     return user is not None, venue is not None, category
 
 
+async def read_user_and_venue(
+    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID | None
+) -> tuple[bool, bool, str | None]:
+    """`user_and_venue` on the hot-read path (luna.db_reader)."""
+    rows = await reader.rows(_USER_AND_VENUE, {"user_id": user_id, "venue_id": venue_id})
+    user, venue, category = rows[0]
+    return user is not None, venue is not None, category
+
+
 def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:
     stmt = (
         select(Interaction)
@@ -111,9 +121,21 @@ def home_and_engagement(
     session: Session, user_id: uuid.UUID
 ) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
     """One statement for what a venue recommendation needs of one person: their home and
-    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user.
-    Runs on the session's connection (Core, no ORM): it is on the hottest route."""
-    rows = session.connection().execute(_HOME_AND_ENGAGEMENT, {"user_id": user_id}).all()
+    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user."""
+    params = {"user_id": user_id}
+    return _home_and_engagement(session.connection().execute(_HOME_AND_ENGAGEMENT, params).all())
+
+
+async def read_home_and_engagement(
+    reader: Reader, user_id: uuid.UUID
+) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
+    """`home_and_engagement` on the hot-read path (luna.db_reader)."""
+    return _home_and_engagement(await reader.rows(_HOME_AND_ENGAGEMENT, {"user_id": user_id}))
+
+
+def _home_and_engagement(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
     if not rows:
         return None
     lat, lng = rows[0][0], rows[0][1]

@@ -114,12 +114,17 @@ async def recommend_venues(
     `categories`, `min_rating` (a venue without a price or rating fails those), and
     `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
-    results = await run_read_only(
-        request,
-        lambda session: service.recommend_venues(
-            session, user_id, limit, settings.reco, constraints, index, ranker
-        ),
-    )
+    if service.uses_session(settings.reco, ranker):
+        results = await run_read_only(
+            request,
+            lambda session: service.recommend_venues_in_session(
+                session, user_id, limit, settings.reco, constraints, index, ranker
+            ),
+        )
+    else:
+        results = await service.recommend_venues(
+            request.app.state.reader, index, user_id, limit, settings.reco, constraints
+        )
     return json_response(VENUE_RESULTS, results)
 
 
@@ -160,12 +165,17 @@ async def recommend_people(
 ) -> Response:
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
-    results = await run_read_only(
-        request,
-        lambda session: service.recommend_people(
-            session, user_id, venue_id, limit, settings.reco, include_suggested
-        ),
-    )
+    if service.people_use_session(settings.reco, include_suggested):
+        results = await run_read_only(
+            request,
+            lambda session: service.recommend_people_in_session(
+                session, user_id, venue_id, limit, settings.reco, include_suggested
+            ),
+        )
+    else:
+        results = await service.recommend_people(
+            request.app.state.reader, user_id, venue_id, limit, settings.reco
+        )
     return json_response(PEOPLE_RESULTS, results)
 
 

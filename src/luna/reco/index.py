@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from luna.config import RecoSettings
 from luna.geo import EARTH_RADIUS_KM, bounding_box
@@ -327,7 +328,16 @@ def _near_popular_and_own(
         band = snapshot.by_latitude[lo:hi]
         lng = snapshot.lng[band]
         parts.append(band[(lng >= min_lng) & (lng <= max_lng)])
-    return np.unique(np.concatenate(parts))
+    return _sorted_unique(np.concatenate(parts))
+
+
+def _sorted_unique(positions: np.ndarray) -> np.ndarray:
+    """np.unique for the few hundred positions of one request: a tenth of its cost here
+    (numpy's hash-based unique has a high fixed cost)."""
+    positions = np.sort(positions)
+    if len(positions) < 2:
+        return positions
+    return positions[np.concatenate(([True], positions[1:] != positions[:-1]))]
 
 
 def _bound_outside(
@@ -382,7 +392,7 @@ def group_positions(member_scores: list[VenueScores], limit: int) -> np.ndarray:
     room = 2 * limit + 10
     parts.append(np.lexsort((positions, trip, -mean))[:room])
     parts.append(np.lexsort((positions, trip, -mean, -minimum))[:room])
-    return np.unique(np.concatenate(parts))
+    return _sorted_unique(np.concatenate(parts))
 
 
 def _limit_th_best_at_most(score: np.ndarray, limit: int) -> float:
@@ -411,10 +421,14 @@ class VenueIndex:
         self._reloading = False
 
     def snapshot(self, session: Session) -> VenueSnapshot:
-        """The snapshot to score with; `session` is the request's (used when every request
-        reloads, so the snapshot and the person's own data come from one transaction)."""
+        """The snapshot to score with, for work on a session (group recommendations, the
+        learned ranker); `session` is used when every request reloads, so the snapshot and
+        the person's own data come from one transaction."""
         if self.refresh_seconds <= 0:
             return load_snapshot(session, window=0, cutoff=None)
+        return self._windowed()
+
+    def _windowed(self) -> VenueSnapshot:
         window = int(self._clock() // self.refresh_seconds)
         current = self._current
         if current is None:
@@ -425,6 +439,19 @@ class VenueIndex:
         if current.window < window:
             self._reload_in_background(window)
         return current
+
+    async def current(self) -> VenueSnapshot:
+        """The snapshot to score with, for a request in the event loop: the window's, without
+        waiting (a stale one starts its reload in the background); when every request reloads,
+        or before the first load, loaded on a worker thread."""
+        if self.refresh_seconds > 0 and self._current is not None:
+            return self._windowed()  # no I/O
+
+        def load() -> VenueSnapshot:
+            with self._session_factory() as session:
+                return self.snapshot(session)
+
+        return await run_in_threadpool(load)
 
     def warm(self) -> None:
         """Start loading the current window's snapshot in the background (at start-up)."""

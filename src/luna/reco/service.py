@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from luna.config import RecoSettings
+from luna.db_reader import Reader
 from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
@@ -46,33 +47,22 @@ def _home(user: User) -> tuple[float, float] | None:
     return None
 
 
-def recommend_venues(
-    session: Session,
+async def recommend_venues(
+    reader: Reader,
+    index: VenueIndex,
     user_id: uuid.UUID,
     limit: int,
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
-    index: VenueIndex | None = None,
-    ranker: "LearnedVenues | None" = None,
 ) -> list[VenueRecommendation]:
-    """Two ways to the same answer: the venue index (default; one statement per request for
-    the person, the catalog from the process's snapshot) or the reference path (candidates
-    from SQL on every request, scored row by row). With a learned `ranker` loaded
-    (LUNA_VENUE_MODEL=learned), the index path ranks with it (luna.reco.learned)."""
-    if ranker is not None and index is not None and settings.engine != "reference":
-        from luna.reco import learned  # scipy and LightGBM load only with a learned model
-
-        return learned.recommend_venues_learned(
-            session, user_id, limit, settings, constraints, index, ranker
-        )
-    if index is None or settings.engine == "reference":
-        return _recommend_venues_reference(session, user_id, limit, settings, constraints)
-    found = interaction_repository.home_and_engagement(session, user_id)
+    """The default engine: one statement for the person (their home and own engagement,
+    fresh), the catalog and popularity from the process's venue index, pruned top-k."""
+    found = await interaction_repository.read_home_and_engagement(reader, user_id)
     if found is None:
         raise NotFound("User not found")
     home, engagement = found
     origin = _origin(constraints, home)
-    snapshot = index.snapshot(session)
+    snapshot = await index.current()
     own = OwnEngagement.build(snapshot, engagement)
     positions, scores = venue_index.best_positions(
         snapshot, origin, own, settings, constraints, limit
@@ -95,6 +85,33 @@ def recommend_venues(
         )
         for rank, i in enumerate(positions.tolist())
     ]
+
+
+def recommend_venues_in_session(
+    session: Session,
+    user_id: uuid.UUID,
+    limit: int,
+    settings: RecoSettings,
+    constraints: VenueConstraints,
+    index: VenueIndex,
+    ranker: "LearnedVenues | None",
+) -> list[VenueRecommendation]:
+    """The other ways to rank, on the request's session: the learned ranker
+    (LUNA_VENUE_MODEL=learned; luna.reco.learned) or the reference path (LUNA_RECO_ENGINE=
+    reference: candidates from SQL on every request, scored row by row)."""
+    if ranker is not None and settings.engine != "reference":
+        from luna.reco import learned  # scipy and LightGBM load only with a learned model
+
+        return learned.recommend_venues_learned(
+            session, user_id, limit, settings, constraints, index, ranker
+        )
+    return _recommend_venues_reference(session, user_id, limit, settings, constraints)
+
+
+def uses_session(settings: RecoSettings, ranker: "LearnedVenues | None") -> bool:
+    """Whether venue recommendations take `recommend_venues_in_session` (else the default,
+    `recommend_venues`)."""
+    return ranker is not None or settings.engine == "reference"
 
 
 def venue_result(
@@ -329,7 +346,41 @@ def _group_scores_from_index(
     return scores, buckets
 
 
-def recommend_people(
+async def recommend_people(
+    reader: Reader,
+    user_id: uuid.UUID,
+    venue_id: uuid.UUID | None,
+    limit: int,
+    settings: RecoSettings,
+) -> list[PersonRecommendation]:
+    """The default engine, direct companions only: two statements (the user and venue, then
+    the companions with their engagement at the venue and over its category)."""
+    user_exists, venue_exists, category = await interaction_repository.read_user_and_venue(
+        reader, user_id, venue_id
+    )
+    if not user_exists:
+        raise NotFound("User not found")
+    if venue_id is None:
+        rows = await social_repository.read_companions(reader, user_id)
+        return _rank_people([Companion(*row) for row in rows], {}, {}, None, limit, settings)
+    if not venue_exists:
+        raise NotFound("Venue not found")
+    companions, at_venue, in_category = _companions_from(
+        await social_repository.read_companions_with_engagement(
+            reader, user_id, venue_id, category
+        ),
+        category,
+    )
+    return _rank_people(companions, at_venue, in_category, category, limit, settings)
+
+
+def people_use_session(settings: RecoSettings, include_suggested: bool) -> bool:
+    """Whether people recommendations take `recommend_people_in_session` (else the default,
+    `recommend_people`)."""
+    return include_suggested or settings.engine == "reference"
+
+
+def recommend_people_in_session(
     session: Session,
     user_id: uuid.UUID,
     venue_id: uuid.UUID | None,
@@ -338,6 +389,9 @@ def recommend_people(
     include_suggested: bool = False,
     exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[PersonRecommendation]:
+    """Every way to rank people, on the request's session: also people beyond direct edges
+    (`include_suggested`), without some people (`exclude`: a plan's invitations), or by the
+    reference path (LUNA_RECO_ENGINE=reference)."""
     user_exists, venue_exists, category = interaction_repository.user_and_venue(
         session, user_id, venue_id
     )
@@ -355,13 +409,10 @@ def recommend_people(
                 session, user_id, venue_id, category
             )
         else:
-            rows = social_repository.companions_with_engagement(
-                session, user_id, venue_id, category
+            companions, at_venue, in_category = _companions_from(
+                social_repository.companions_with_engagement(session, user_id, venue_id, category),
+                category,
             )
-            companions = [Companion(*person) for person, _, _ in rows]
-            at_venue = {person[0]: Engagement(*at) for person, at, _ in rows if any(at)}
-            if category is not None:
-                in_category = {person[0]: Engagement(*c) for person, _, c in rows if any(c)}
     found: dict[uuid.UUID, social_scoring.Suggestion] = {}
     if include_suggested:
         found, suggested = _suggested_people(session, user_id, companions, exclude)
@@ -375,8 +426,36 @@ def recommend_people(
                 in_category |= _engagements(
                     interaction_repository.engagement_in_category_of_users(session, ids, category)
                 )
+    return _rank_people(
+        companions, at_venue, in_category, category, limit, settings, exclude, found
+    )
+
+
+def _companions_from(
+    rows: Sequence[social_repository.CompanionEngagement], category: str | None
+) -> tuple[list[Companion], dict[uuid.UUID, Engagement], dict[uuid.UUID, Engagement]]:
+    """Companions and their engagement at the venue and over its category (only those with
+    some), from `companions_with_engagement` rows."""
+    companions = [Companion(*person) for person, _, _ in rows]
+    at_venue = {person[0]: Engagement(*at) for person, at, _ in rows if any(at)}
+    in_category: dict[uuid.UUID, Engagement] = {}
+    if category is not None:
+        in_category = {person[0]: Engagement(*c) for person, _, c in rows if any(c)}
+    return companions, at_venue, in_category
+
+
+def _rank_people(
+    companions: list[Companion],
+    at_venue: dict[uuid.UUID, Engagement],
+    in_category: dict[uuid.UUID, Engagement],
+    category: str | None,
+    limit: int,
+    settings: RecoSettings,
+    exclude: frozenset[uuid.UUID] = frozenset(),
+    found: dict[uuid.UUID, social_scoring.Suggestion] | None = None,
+) -> list[PersonRecommendation]:
     ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit, exclude)
-    return [_person(item, found, at_venue, in_category, category) for item in ranked]
+    return [_person(item, found or {}, at_venue, in_category, category) for item in ranked]
 
 
 def _companions_reference(
@@ -413,7 +492,7 @@ def invite_suggestions(
     if plan.organizer_id is None:  # the organizer deleted their account
         return []
     on_plan = frozenset(p.user_id for p in plan.participants) | {plan.organizer_id}
-    return recommend_people(
+    return recommend_people_in_session(
         session, plan.organizer_id, plan.venue_id, limit, settings, include_suggested, on_plan
     )
 

@@ -2,10 +2,12 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
 
+from luna.db_reader import Reader
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
@@ -32,16 +34,26 @@ def outgoing(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Socia
     return session.scalars(stmt).all()
 
 
+_COMPANIONS = (
+    select(User.id, User.handle, User.name, SocialEdge.relationship_type, SocialEdge.strength)
+    .join(SocialEdge, SocialEdge.other_user_id == User.id)
+    .where(SocialEdge.user_id == bindparam("user_id"))
+)
+
+
 def companions(
     session: Session, user_id: uuid.UUID
 ) -> Sequence[Row[tuple[uuid.UUID, str, str, RelationshipType, float]]]:
     """Everyone `user_id` has an outgoing edge to: (id, handle, name, relationship, strength)."""
-    stmt = (
-        select(User.id, User.handle, User.name, SocialEdge.relationship_type, SocialEdge.strength)
-        .join(SocialEdge, SocialEdge.other_user_id == User.id)
-        .where(SocialEdge.user_id == user_id)
-    )
-    return session.execute(stmt).all()
+    return session.execute(_COMPANIONS, {"user_id": user_id}).all()
+
+
+async def read_companions(
+    reader: Reader, user_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str, str, RelationshipType, float]]:
+    """`companions` on the hot-read path (luna.db_reader)."""
+    rows = await reader.rows(_COMPANIONS, {"user_id": user_id})
+    return [(uid, handle, name, RelationshipType(kind), s) for uid, handle, name, kind, s in rows]
 
 
 _positive = Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
@@ -80,18 +92,32 @@ _COMPANIONS_WITH_ENGAGEMENT = (
 )
 
 
+CompanionEngagement = tuple[
+    tuple[uuid.UUID, str, str, RelationshipType, float], tuple[int, int], tuple[int, int]
+]
+
+
 def companions_with_engagement(
     session: Session, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
-) -> list[
-    tuple[tuple[uuid.UUID, str, str, RelationshipType, float], tuple[int, int], tuple[int, int]]
-]:
+) -> list[CompanionEngagement]:
     """Everyone `user_id` has an outgoing edge to, with what the people score needs, in one
     statement: ((id, handle, name, relationship, strength), (positive count, dwell) at the
     venue, (positive count, dwell) over the venue's category). Core, no ORM: a hot route."""
-    rows = session.connection().execute(
-        _COMPANIONS_WITH_ENGAGEMENT,
-        {"user_id": user_id, "venue_id": venue_id, "category": category},
+    params = {"user_id": user_id, "venue_id": venue_id, "category": category}
+    return _companion_engagement(
+        session.connection().execute(_COMPANIONS_WITH_ENGAGEMENT, params).all()
     )
+
+
+async def read_companions_with_engagement(
+    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
+) -> list[CompanionEngagement]:
+    """`companions_with_engagement` on the hot-read path (luna.db_reader)."""
+    params = {"user_id": user_id, "venue_id": venue_id, "category": category}
+    return _companion_engagement(await reader.rows(_COMPANIONS_WITH_ENGAGEMENT, params))
+
+
+def _companion_engagement(rows: Sequence[Sequence[Any]]) -> list[CompanionEngagement]:
     return [
         (
             (uid, handle, name, RelationshipType(kind), strength),
