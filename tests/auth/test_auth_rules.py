@@ -1,5 +1,6 @@
 """SPEC §7 beyond the matrix: own profiles, privacy of homes, scoped lists, token details."""
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from luna import cli
-from luna.auth.tokens import decode_token, issue_token
+from luna.auth.tokens import InvalidToken, decode_token, issue_token
 from luna.config import DEVELOPMENT_JWT_SECRET, Settings, get_settings
 from tests.auth.conftest import SECRET, bearer
 from tests.factories import future
@@ -179,3 +180,19 @@ def test_luna_token_prints_a_token_for_the_configured_secret(monkeypatch):
     assert result.exit_code == 0, result.output
     payload = jwt.decode(result.stdout.strip(), SECRET, algorithms=["HS256"])
     assert payload["sub"] == str(user_id) and payload["role"] == "admin"
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(monkeypatch):
+    """Verified tokens are cached (luna.auth.tokens): the cache must not outlive `exp`."""
+    settings = Settings(luna_jwt_secret=SECRET)
+    user_id = uuid.uuid4()
+    token = issue_token(settings, user_id, ttl=timedelta(minutes=5))
+    assert decode_token(settings, token).user_id == user_id  # verified, now cached
+    later = time.time() + 5 * 60 + 1
+    monkeypatch.setattr("luna.auth.tokens.time.time", lambda: later)
+    with pytest.raises(InvalidToken, match="Token expired"):
+        decode_token(settings, token)
+    # Another secret does not share the cached verification.
+    monkeypatch.undo()
+    with pytest.raises(InvalidToken, match="Invalid token"):
+        decode_token(Settings(luna_jwt_secret=SECRET[::-1]), token)
