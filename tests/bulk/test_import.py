@@ -135,6 +135,22 @@ def test_imports_every_file_in_order(engine: Engine, folder: Path) -> None:
     assert list(summary) == ["users.csv", "venues.csv", "social_edges.csv", "interactions.csv"]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # VACUUM, the visibility map
+def test_postgresql_import_leaves_interactions_vacuumed(engine: Engine, folder: Path) -> None:
+    """Index-only reads of a person's engagement need the visibility map set (VACUUM)."""
+    write_all(folder)
+    run(engine, folder)
+    with engine.connect() as conn:
+        vacuumed = conn.execute(
+            text("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'interactions'")
+        ).scalar_one()
+        all_visible = conn.execute(
+            text("SELECT relallvisible = relpages FROM pg_class WHERE relname = 'interactions'")
+        ).scalar_one()
+    assert vacuumed is not None
+    assert all_visible
+
+
 def test_gzipped_files(engine: Engine, client: TestClient, folder: Path) -> None:
     write_all(folder, gz=True)
     summary = run(engine, folder)

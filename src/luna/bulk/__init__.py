@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from luna.bulk.errors import BulkImportError
-from luna.bulk.formats import POSTGRES, SQLITE, FileSpec, RowParser
+from luna.bulk.formats import INTERACTIONS, POSTGRES, SQLITE, FileSpec, RowParser
 from luna.bulk.reader import RowReader, find_files, open_binary
 from luna.bulk.store import Staging
 from luna.models.base import utcnow
@@ -51,6 +51,12 @@ def import_directory(engine: Engine, directory: Path, console: Console) -> dict[
     ) as progress:
         for spec, path in files:
             summary[path.name] = _import_file(engine, spec, path, progress)
+    if engine.dialect.name == "postgresql" and any(spec is INTERACTIONS for spec, _ in files):
+        # As PostgreSQL advises after a bulk load: VACUUM sets the visibility map, so the
+        # recommenders' index-only reads of interactions skip the heap from the first request
+        # (autovacuum would get there too, later).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) interactions")
     return summary
 
 

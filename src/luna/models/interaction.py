@@ -22,9 +22,15 @@ class Interaction(IdMixin, CreatedAtMixin, Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        # A user's history (newest first) and per-(user, venue) engagement.
+        # A user's history (newest first) and per-(user, venue) engagement; on PostgreSQL
+        # the latter covers what engagement sums, so the recommenders' reads are index-only.
         Index("ix_interactions_user_id_occurred_at", "user_id", "occurred_at"),
-        Index("ix_interactions_user_id_venue_id", "user_id", "venue_id"),
+        Index(
+            "ix_interactions_user_id_venue_id",
+            "user_id",
+            "venue_id",
+            postgresql_include=["interaction_type", "dwell_time_seconds"],
+        ),
         # Venue popularity and "who engaged with this venue".
         Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
     )
