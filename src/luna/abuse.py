@@ -7,20 +7,17 @@ Redis (`redis://127.0.0.1:6379`) so that several workers or machines share one c
 
 import math
 import time
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from luna.auth.dependencies import Caller, get_current_caller
+from luna.auth.dependencies import Caller
 from luna.config import Settings
 from luna.errors import LunaError
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class TooManyRequests(LunaError):
@@ -83,19 +80,14 @@ class WriteRateLimiter:
             storage_from_string(settings.luna_rate_limit_storage)
         )
 
+    def count_write(self, request: Request, caller: Caller) -> None:
+        """Counts a write per user (per client address when nobody is signed in); called by
+        the caller dependency (luna.auth.dependencies) on every write request."""
+        client = request.client.host if request.client else "unknown"
+        self.hit(f"user:{caller.user_id}" if caller.user_id else f"addr:{client}")
+
     def hit(self, key: str) -> None:
         if self._limiter.hit(self.limit, key):
             return
         reset_at, _remaining = self._limiter.get_window_stats(self.limit, key)
         raise TooManyRequests(max(1, math.ceil(reset_at - time.time())))
-
-
-async def limit_writes(
-    request: Request, caller: Annotated[Caller, Depends(get_current_caller)]
-) -> None:
-    """Counts every write per user (per client address when nobody is signed in)."""
-    if request.method not in WRITE_METHODS:
-        return
-    limiter: WriteRateLimiter = request.app.state.write_limiter
-    client = request.client.host if request.client else "unknown"
-    limiter.hit(f"user:{caller.user_id}" if caller.user_id else f"addr:{client}")

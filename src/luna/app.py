@@ -8,10 +8,11 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 
 from luna import __version__
-from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter, limit_writes
+from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter
 from luna.agent.providers.registry import build_registry
 from luna.agent.tasks import BookingQueue
 from luna.agent.worker import InProcessRunner, booking_jobs_lifespan
+from luna.auth.dependencies import get_current_caller
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
@@ -40,7 +41,7 @@ Authenticate with `Authorization: Bearer <JWT>` (the **Authorize** button); `lun
 USER_ID` prints a token, and `luna serve` prints ready ones for the demo data.
 """
 
-# Routers whose every route needs a caller (and counts toward the write rate limit).
+# Routers whose every route needs a caller (whose writes count toward their rate limit).
 API_ROUTERS = (
     users_router,
     venues_router,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     for router in API_ROUTERS:
-        app.include_router(router, dependencies=[Depends(limit_writes)])
+        app.include_router(router, dependencies=[Depends(get_current_caller)])
     metrics = install_metrics(app)
     # Outermost last: the request id exists before anything logs, and the access log sees
     # the final status, including the body-size 413.
