@@ -118,8 +118,8 @@ async def recommend_venues(
     Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
     `categories`, `min_rating` (a venue without a price or rating fails those), and
     `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
-    # What create_app built, read here rather than through dependencies: this is the
-    # hottest route, and each dependency costs FastAPI a few percent of it.
+    # What create_app built, read here rather than through dependencies: this is a hot
+    # route, and each dependency costs FastAPI a few percent of it.
     settings: Settings = request.app.state.settings
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
@@ -167,7 +167,6 @@ def recommend_venues_for_group(
 async def recommend_people(
     user_id: uuid.UUID,
     request: Request,
-    settings: SettingsDep,
     caller: PathUserCaller,
     venue_id: Annotated[uuid.UUID | None, Query(description="Rank for this venue")] = None,
     include_suggested: IncludeSuggested = False,
@@ -175,6 +174,7 @@ async def recommend_people(
 ) -> Response:
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
+    settings: Settings = request.app.state.settings  # as in recommend_venues
     if service.people_use_session(settings.reco, include_suggested):
         results = await run_read_only(
             request,
