@@ -124,7 +124,7 @@ async def recommend_venues(
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     constraints, limit = query.constraints(), query.limit
-    if service.uses_session(settings.reco, ranker):
+    if service.venues_use_session(settings.reco, ranker):
         results = await run_read_only(
             request,
             lambda session: service.recommend_venues_in_session(

@@ -108,7 +108,7 @@ def recommend_venues_in_session(
     return _recommend_venues_reference(session, user_id, limit, settings, constraints)
 
 
-def uses_session(settings: RecoSettings, ranker: "LearnedVenues | None") -> bool:
+def venues_use_session(settings: RecoSettings, ranker: "LearnedVenues | None") -> bool:
     """Whether venue recommendations take `recommend_venues_in_session` (else the default,
     `recommend_venues`)."""
     return ranker is not None or settings.engine == "reference"
