@@ -4,7 +4,8 @@
 
 Each variant trains the "all visits" booster on training snapshots whose labels end at or
 before the validation window, stops early on the validation window, and is scored there with
-the serving cascade (`luna.learning.ranker.cascade_scores`, every catalog venue ranked).
+the serving cascade (`luna.learning.ranker.cascade_scores`, every catalog venue ranked: the
+reference of what `luna.learning.serving` computes from the candidates' features only).
 Variants: more and overlapping snapshots (weekly / fortnightly cutoffs), graded labels
 (visits in the label window), LightGBM parameters, a pointwise objective. docs/evaluation.md
 quotes its output.
@@ -19,17 +20,12 @@ import numpy as np
 
 from luna.config import RecoSettings
 from luna.learning import baselines
+from luna.learning.candidates import candidate_positions
 from luna.learning.catalog import build_catalog
 from luna.learning.data import WEEK, load_foursquare
 from luna.learning.evaluate import baseline_scorer, evaluate_model
 from luna.learning.features import FEATURE_NAMES, person_features
-from luna.learning.ranker import (
-    EARLY_STOPPING,
-    MAX_ROUNDS,
-    PARAMS,
-    candidate_positions,
-    cascade_scores,
-)
+from luna.learning.ranker import EARLY_STOPPING, MAX_ROUNDS, PARAMS, cascade_scores
 from luna.learning.split import Snapshot, time_split
 from luna.learning.windows import Window, build_window
 

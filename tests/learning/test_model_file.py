@@ -81,7 +81,7 @@ def test_serving_scores_every_venue_and_ranks_candidates_first(tmp_path):
     history = PersonHistory.of_visits(venue[mine], utc[mine], utc[mine], (40.74, -73.96))
     result = ranker.score(context, history, now)
     assert result.scores.shape == (len(venues),)
-    assert result.features.shape == (len(venues), N_FEATURES)
+    assert result.features_at(result.candidates).shape == (len(result.candidates), N_FEATURES)
     outside = np.setdiff1d(np.arange(len(venues)), result.candidates)
     if len(outside):
         assert result.scores[outside].max() < result.scores[result.candidates].min()

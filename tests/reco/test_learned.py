@@ -154,7 +154,8 @@ def test_missing_or_broken_model_means_warning_and_heuristic(settings, tmp_path,
 
 
 def test_context_is_built_once_per_snapshot_and_rebuilt_in_the_background(monkeypatch):
-    """A later window with the same catalog keeps the previous context; once that is
+    """A later window with the same catalog (or the same window loaded again) keeps the
+    previous context; once that is
     CONTEXT_MAX_AGE old, it still serves until the new one is built (in a thread); a changed
     catalog, or LUNA_RECO_REFRESH_SECONDS=0 (every request a
     window-0 snapshot), is built in the request."""
@@ -184,6 +185,7 @@ def test_context_is_built_once_per_snapshot_and_rebuilt_in_the_background(monkey
     first = snapshot(1)
     assert venues.context("request", first) == "context 1/3"
     assert venues.context("request", first) == "context 1/3"
+    assert venues.context("request", snapshot(1)) == "context 1/3"  # window 1 loaded again
     assert built == [("request", 1)]
     now[0] = learned.CONTEXT_MAX_AGE_SECONDS / 2
     assert venues.context("request", snapshot(2)) == "context 1/3"  # young enough: kept

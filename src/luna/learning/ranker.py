@@ -1,10 +1,10 @@
 """The learned venue ranker: LightGBM LambdaRank over luna.learning.features, in two stages.
 
-1. Candidates: every venue is scored by cheap signals (own recent visits, item-kNN, local
-   popularity, the SPEC score, category affinity near the person's places) and the best of
-   each are kept (a few hundred of tens of thousands).
-2. The boosted trees re-rank the candidates. The other venues follow, in local-popularity
-   order, so every catalog venue is ranked.
+1. Candidates (`luna.learning.candidates`): every venue is scored by cheap signals (own
+   recent visits, item-kNN, local popularity, the SPEC score, category affinity near the
+   person's places) and the best of each are kept (a few hundred of tens of thousands).
+2. The boosted trees re-rank the candidates, from their features only. The other venues
+   follow, in local-popularity order, so every catalog venue is ranked.
 
 Two boosters are trained: `all` (every venue a candidate, the contract's default) and `new`
 (the venues the person already visited left out, for "discover something new" lists).
@@ -26,7 +26,8 @@ import lightgbm as lgb
 import numpy as np
 
 from luna.config import RecoSettings
-from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES, person_features
+from luna.learning.candidates import CANDIDATE_SIZES, candidate_positions, person_candidates
+from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES, PersonView
 from luna.learning.windows import Window
 
 logger = logging.getLogger(__name__)
@@ -34,14 +35,6 @@ logger = logging.getLogger(__name__)
 MODEL_FORMAT = "luna-venue-ranker"
 MODEL_VERSION = 1
 MODES = ("all", "new")
-# Candidates kept per signal (stage 1).
-CANDIDATE_SIZES = {
-    "own_recency": 100,
-    "knn_score": 150,
-    "local_popularity": 150,
-    "spec_score": 50,
-    "category_near": 50,
-}
 PARAMS = {
     "objective": "lambdarank",
     "metric": "ndcg",
@@ -62,34 +55,9 @@ MAX_ROUNDS = 600
 EARLY_STOPPING = 50
 
 
-def candidate_positions(features: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
-    """Stage 1: the catalog positions the trees re-rank (sorted, unique)."""
-    n = len(features)
-    signals = {
-        "own_recency": features[:, COLUMN["own_recency"]],
-        "knn_score": features[:, COLUMN["knn_score"]],
-        "local_popularity": features[:, COLUMN["local_popularity"]],
-        "spec_score": features[:, COLUMN["spec_score"]],
-        "category_near": features[:, COLUMN["category_affinity"]]
-        * features[:, COLUMN["area_density"]],
-    }
-    chosen = []
-    for name, size in CANDIDATE_SIZES.items():
-        values = np.nan_to_num(signals[name].astype(np.float64), nan=0.0)
-        if exclude is not None and len(exclude):
-            values[exclude] = -np.inf
-        size = min(size, n)
-        if size == 0:
-            continue
-        best = np.argpartition(-values, size - 1)[:size] if size < n else np.arange(n)
-        chosen.append(best[np.isfinite(values[best]) & (values[best] > 0)])
-    if not chosen:
-        return np.zeros(0, np.int64)
-    return np.unique(np.concatenate(chosen))
-
-
 def fallback_order(features: np.ndarray) -> np.ndarray:
-    """How venues outside the candidates are ordered (higher first)."""
+    """How venues outside the candidates are ordered (higher first), from their feature
+    rows."""
     return np.nan_to_num(
         features[:, COLUMN["local_popularity"]] + features[:, COLUMN["knn_share"]], nan=0.0
     )
@@ -101,9 +69,10 @@ def cascade_scores(
     exclude: np.ndarray | None = None,
     num_threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of every venue (higher first) and the candidate positions. Candidates get the
-    trees' scores; every other venue scores below all of them, in fallback order; excluded
-    venues get -inf."""
+    """Scores of every venue (higher first) and the candidate positions, from the feature
+    matrix of every venue: the reference of what serving computes from the candidates'
+    features (`luna.learning.serving.VenueScores`). Candidates get the trees' scores; every
+    other venue scores below all of them, in fallback order; excluded venues get -inf."""
     candidates = candidate_positions(features, exclude)
     fallback = fallback_order(features)
     scores = np.empty(len(features))
@@ -125,11 +94,12 @@ class TrainingSet:
     labels: list[np.ndarray] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
 
-    def add_query(self, features: np.ndarray, candidates: np.ndarray, truth: set[int]) -> None:
+    def add_query(self, rows: np.ndarray, candidates: np.ndarray, truth: set[int]) -> None:
+        """`rows`: the features of the `candidates`."""
         labels = np.fromiter((c in truth for c in candidates.tolist()), np.float32)
         if labels.sum() == 0 or labels.sum() == len(labels):
             return  # nothing to learn from this person
-        self.features.append(features[candidates])
+        self.features.append(rows)
         self.labels.append(labels)
         self.groups.append(len(candidates))
 
@@ -176,18 +146,21 @@ def train_booster(
 
 
 def training_sets(windows: list[Window], settings: RecoSettings) -> dict[str, TrainingSet]:
-    """One query per person and window, for each mode (features computed once)."""
+    """One query per person and window, for each mode: the candidates and their features,
+    as serving computes them."""
     sets = {mode: TrainingSet() for mode in MODES}
     for window in windows:
+        n = len(window.venues)
         for user in window.people:
-            features = person_features(
-                window.context, window.histories[user], window.cutoff, settings
-            )
-            sets["all"].add_query(features, candidate_positions(features), window.truth[user])
+            view = PersonView(window.context, window.histories[user], window.cutoff, settings)
+            candidates = person_candidates(view)
+            sets["all"].add_query(view.features(candidates), candidates, window.truth[user])
             new = window.new_truth(user)
             if new:
-                candidates = candidate_positions(features, window.known[user])
-                sets["new"].add_query(features, candidates, new)
+                known = np.zeros(n, dtype=bool)
+                known[window.known[user]] = True
+                candidates = person_candidates(view, known)
+                sets["new"].add_query(view.features(candidates), candidates, new)
     return sets
 
 
@@ -219,14 +192,11 @@ class RankerModel:
     metrics: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
-    def scores(
-        self,
-        features: np.ndarray,
-        exclude: np.ndarray | None = None,
-        mode: str = "all",
-        num_threads: int = 1,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return cascade_scores(self.boosters[mode], features, exclude, num_threads)
+    def predict(self, rows: np.ndarray, mode: str = "all", num_threads: int = 1) -> np.ndarray:
+        """The trees' scores of feature rows."""
+        if len(rows) == 0:
+            return np.zeros(0)
+        return self.boosters[mode].predict(rows, num_threads=num_threads)
 
     def save(self, path: Path) -> None:
         document = {

@@ -5,29 +5,33 @@
     context = build_context(...)               # once per venue-index (re)build
     history = PersonHistory(...)               # per request: the person's own interactions
     result = ranker.score(context, history, now=int(time.time()))
+    result.top(10)                             # the 10 best positions, best first
+    result.features_at(positions)              # their features (float32, FEATURE_NAMES)
     result.scores                              # (n_venues,), higher is better
-    result.features                            # (n_venues, len(FEATURE_NAMES)) float32
 
-Per request: the features of every venue (numpy, a few ms for 20,000 venues), then the
-trees on the few hundred candidates only (see luna.learning.ranker). `luna eval` scores the
-test people with this same class.
+Per request: the candidates from cheap signals (luna.learning.candidates), the features of
+those few hundred venues only, and the trees on them. The other venues rank below, in
+fallback order, computed only when asked for (`scores`, or `top(k)` with fewer than k
+candidates). `luna eval` scores the test people with this same class (`scores`): the same
+ranking as `top`.
 """
 
+import functools
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from luna.config import RecoSettings
+from luna.learning.candidates import person_candidates
 from luna.learning.features import (
     FEATURE_NAMES,
     CatalogContext,
     PersonHistory,
+    PersonView,
     build_context,
-    person_features,
 )
-from luna.learning.ranker import ModelFileError, RankerModel, load_model_file
+from luna.learning.ranker import ModelFileError, RankerModel, fallback_order, load_model_file
 from luna.learning.windows import Window
 
 logger = logging.getLogger(__name__)
@@ -42,12 +46,83 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+def top(scores: np.ndarray, limit: int) -> np.ndarray:
+    """The best `limit` positions with a finite score, best first (ties: position order)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    values = scores[finite]
+    if len(finite) > limit:
+        kth = np.partition(values, len(values) - limit)[len(values) - limit]
+        keep = values >= kth
+        finite, values = finite[keep], values[keep]
+    return finite[np.lexsort((finite, -values))][:limit]
+
+
 class VenueScores:
-    scores: np.ndarray  # (n_venues,) float64; excluded venues are -inf
-    features: np.ndarray  # (n_venues, n_features) float32, columns FEATURE_NAMES
-    candidates: np.ndarray  # positions the trees scored; every other venue ranks below them
-    feature_names: tuple[str, ...] = FEATURE_NAMES
+    """One person's ranking of the catalog: the candidates with the trees' scores, every
+    other venue (not excluded) below them in fallback order."""
+
+    feature_names = FEATURE_NAMES
+
+    def __init__(
+        self,
+        view: PersonView,
+        excluded: np.ndarray | None,
+        candidates: np.ndarray,
+        rows: np.ndarray,
+        predicted: np.ndarray,
+    ) -> None:
+        self._view, self._excluded = view, excluded
+        self.candidates = candidates  # sorted positions the trees scored
+        self.candidate_features = rows  # their features
+        self.candidate_scores = predicted  # the trees' scores
+
+    def top(self, limit: int) -> np.ndarray:
+        """The best `limit` positions, best first (ties: position order): `top(scores)`,
+        without scoring every venue when the candidates are enough."""
+        if len(self.candidates) >= limit:
+            return self.candidates[top(self.candidate_scores, limit)]
+        return top(self.scores, limit)
+
+    def _candidate_index(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index into the candidates of `positions`, and which are candidates."""
+        if len(self.candidates) == 0:
+            return np.zeros(len(positions), np.int64), np.zeros(len(positions), bool)
+        index = np.minimum(np.searchsorted(self.candidates, positions), len(self.candidates) - 1)
+        return index, self.candidates[index] == positions
+
+    def scores_at(self, positions: np.ndarray) -> np.ndarray:
+        """`scores` of some venues (the candidates' without scoring every venue)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        index, known = self._candidate_index(positions)
+        return self.candidate_scores[index] if known.all() else self.scores[positions]
+
+    def features_at(self, positions: np.ndarray) -> np.ndarray:
+        """Feature rows of venues (the candidates' are kept)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        index, known = self._candidate_index(positions)
+        if known.all():
+            return self.candidate_features[index]
+        rows = np.empty((len(positions), len(FEATURE_NAMES)), dtype=np.float32)
+        rows[known] = self.candidate_features[index[known]]
+        rows[~known] = self._view.features(positions[~known])
+        return rows
+
+    @functools.cached_property
+    def scores(self) -> np.ndarray:
+        """(n_venues,) float64, higher is better; excluded venues are -inf. As
+        `luna.learning.ranker.cascade_scores` on the feature matrix of every venue."""
+        n = len(self._view.context.venues)
+        others = np.ones(n, dtype=bool)
+        others[self.candidates] = False
+        if self._excluded is not None:
+            others &= ~self._excluded
+        rest = np.flatnonzero(others)
+        fallback = fallback_order(self._view.features(rest))
+        floor = float(self.candidate_scores.min()) if len(self.candidates) else 0.0
+        scores = np.full(n, -np.inf)
+        scores[rest] = floor - 2.0 + fallback / (1.0 + fallback)  # in [floor - 2, floor - 1)
+        scores[self.candidates] = self.candidate_scores
+        return scores
 
 
 class LearnedVenueRanker:
@@ -82,12 +157,20 @@ class LearnedVenueRanker:
         exclude: np.ndarray | None = None,
         mode: str = "all",
     ) -> VenueScores:
-        """Every venue of `context` for one person. `exclude` (catalog positions) are left
-        out (-inf); `mode="new"` uses the booster trained for venues new to the person
-        (pass their visited venues as `exclude`)."""
-        features = person_features(context, history, now, self.settings)
-        scores, candidates = self.model.scores(features, exclude, mode)
-        return VenueScores(scores, features, candidates)
+        """Every venue of `context` for one person. `exclude` (catalog positions, or a
+        boolean mask over them) are left out (-inf); `mode="new"` uses the booster trained
+        for venues new to the person (pass their visited venues as `exclude`)."""
+        view = PersonView(context, history, now, self.settings)
+        excluded = None
+        if exclude is not None and exclude.dtype == bool:
+            excluded = exclude if exclude.any() else None
+        elif exclude is not None and len(exclude):
+            excluded = np.zeros(len(context.venues), dtype=bool)
+            excluded[exclude] = True
+        candidates = person_candidates(view, excluded)
+        rows = view.features(candidates)
+        predicted = self.model.predict(rows, mode)
+        return VenueScores(view, excluded, candidates, rows, predicted)
 
     def score_window(self, window: Window, user: int, variant: str) -> np.ndarray:
         """Evaluation: the person's scores at the window's cutoff."""

@@ -214,11 +214,14 @@ class LearnedVenues:
             if (
                 self._session_factory is not None
                 and previous is not None
-                and previous[0] < snapshot.window  # not with LUNA_RECO_REFRESH_SECONDS=0
+                # Not with LUNA_RECO_REFRESH_SECONDS=0 (every snapshot is window 0); the same
+                # window again: the index loaded it twice (e.g. at start-up, concurrently).
+                and 0 < previous[0] <= snapshot.window
                 and previous[1] == snapshot.ids
             ):
-                # A later window, same catalog: the previous context serves; it is rebuilt (in
-                # a thread, the previous one serving meanwhile) once it is CONTEXT_MAX_AGE old.
+                # A later window (or the same), same catalog: the previous context serves; it
+                # is rebuilt (in a thread, the previous one serving meanwhile) once it is
+                # CONTEXT_MAX_AGE old.
                 if self._clock() - self._built_at < CONTEXT_MAX_AGE_SECONDS:
                     self._contexts[snapshot] = previous[2]
                     self._latest = (snapshot.window, snapshot.ids, previous[2])
@@ -324,28 +327,34 @@ def recommend_venues_learned(
             history.venue, history.utc, history.local, history.positive, history.dwell, origin
         )
     context = ranker.context(session, snapshot)
-    distance = None if origin is None else venue_index.distances_km(snapshot, origin)
+    # Distances to every venue only for a distance constraint (the model computes its own
+    # for the venues it looks at; admitted() reads only the distances of its VenueScores).
     n = len(snapshot)
+    distance = None
+    if constraints.max_distance_km is not None and origin is not None:
+        distance = venue_index.distances_km(snapshot, origin)
     zeros = np.zeros(n)
-    # admitted() reads only the distances of its VenueScores (and the snapshot, own).
     mask = venue_index.admitted(
         snapshot, VenueScores(zeros, distance, zeros, zeros, zeros), constraints, own
     )
-    exclude = np.flatnonzero(~mask) if mask is not None else None
     mode = "new" if constraints.exclude_visited else "all"
-    result = ranker.ranker.score(context, history, int(time.time()), exclude, mode)
-    return _results(snapshot, result.scores, result.features, distance, own, constraints, limit)
-
-
-def top(scores: np.ndarray, limit: int) -> np.ndarray:
-    """The best `limit` positions with a finite score, best first (ties: position order)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    values = scores[finite]
-    if len(finite) > limit:
-        kth = np.partition(values, len(values) - limit)[len(values) - limit]
-        keep = values >= kth
-        finite, values = finite[keep], values[keep]
-    return finite[np.lexsort((finite, -values))][:limit]
+    result = ranker.ranker.score(
+        context, history, int(time.time()), None if mask is None else ~mask, mode
+    )
+    best = result.top(limit)
+    if origin is not None and distance is None:
+        distance_at = venue_index.distances_km(snapshot, origin, best)
+    else:
+        distance_at = None if distance is None else distance[best]
+    return _results(
+        snapshot,
+        best,
+        result.scores_at(best),
+        result.features_at(best),
+        distance_at,
+        own,
+        constraints,
+    )
 
 
 SPEC_COLUMNS = tuple(FEATURE_NAMES.index(f"spec_{t}") for t in ("spatial", "preference"))
@@ -363,24 +372,26 @@ def model_features(row: np.ndarray, names: Sequence[str] = FEATURE_NAMES) -> Ven
 
 def _results(
     snapshot: VenueSnapshot,
+    best: np.ndarray,
     scores: np.ndarray,
     features: np.ndarray,
     distance: np.ndarray | None,
     own: OwnEngagement,
     constraints: VenueConstraints = NO_CONSTRAINTS,
-    limit: int = 10,
 ) -> list[VenueRecommendation]:
+    """The venues at positions `best` (in that order) with their scores, features and
+    distances (row for row)."""
     results = []
-    for i in top(scores, limit).tolist():
-        km = None if distance is None else float(distance[i])
+    for rank, i in enumerate(best.tolist()):
+        km = None if distance is None else float(distance[rank])
         results.append(
             venue_result(
                 snapshot.ids[i],
                 snapshot.names[i],
                 snapshot.categories[i],
-                float(scores[i]),
+                float(scores[rank]),
                 km,
-                model_features(features[i]),
+                model_features(features[rank]),
                 constraints.origin_label,
                 own.by_venue.get(snapshot.ids[i], heuristic.NO_ENGAGEMENT),
                 int(snapshot.popularity_bucket[i]) or None,
