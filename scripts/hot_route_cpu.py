@@ -1,0 +1,114 @@
+"""CPU per request of the hot routes, in-process: the ASGI app called directly (no server, no
+client, no network), so the figure is the app's own cost, repeatable on a noisy machine.
+
+    uv run python -m luna.bench.synthetic S3 /tmp/s3        # or any Luna bulk folder
+    createdb -h 127.0.0.1 -U postgres luna_cpu
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/luna_cpu uv run luna migrate
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/luna_cpu uv run luna import /tmp/s3
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/luna_cpu \\
+        uv run python scripts/hot_route_cpu.py --requests 2000
+
+Prints, per route, the median over blocks of the process CPU time per request (every thread
+of the process: the event loop and the worker threads) and of the wall time. Authentication
+is on (a token per person), logging at WARNING as in `luna bench`. Compare two versions of
+the code by running both, alternately, against the same database.
+"""
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from typing import Any
+
+import uvloop
+from sqlalchemy import text
+
+from luna.app import create_app
+from luna.auth.tokens import issue_token
+from luna.config import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per route, after warm-up")
+    parser.add_argument("--blocks", type=int, default=5, help="the median is over blocks")
+    parser.add_argument("--routes", default="health,venues,people")
+    args = parser.parse_args()
+    settings = Settings(luna_auth=True, luna_jwt_secret="x" * 40, log_level="WARNING")
+    app = create_app(settings)
+    with app.state.engine.connect() as conn:
+        people = [row[0] for row in conn.execute(text("SELECT id FROM users LIMIT 500"))]
+        venues = [row[0] for row in conn.execute(text("SELECT id FROM venues LIMIT 500"))]
+    if not people or not venues:
+        raise SystemExit("the database has no users or venues: import a world first")
+    tokens = {person: issue_token(settings, person) for person in people}
+    uvloop.run(measure(app, args, people, venues, tokens))
+
+
+async def measure(
+    app: Any, args: argparse.Namespace, people: list, venues: list, tokens: dict
+) -> None:
+    rng = random.Random(1)
+
+    def request(route: str) -> tuple[str, str, str]:
+        person = rng.choice(people)
+        if route == "venues":
+            return f"/reco/venues/{person}", "limit=10", tokens[person]
+        if route == "people":
+            return (
+                f"/reco/people/{person}",
+                f"venue_id={rng.choice(venues)}&limit=10",
+                tokens[person],
+            )
+        return "/health/live", "", tokens[person]
+
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(2)  # the venue index loads in the background
+        for route in args.routes.split(","):
+            for _ in range(200):
+                status = await call(app, *request(route))
+                assert status == 200, (route, status)
+            cpu, wall = [], []
+            per_block = max(1, args.requests // args.blocks)
+            for _ in range(args.blocks):
+                began_cpu, began_wall = time.process_time(), time.perf_counter()
+                for _ in range(per_block):
+                    await call(app, *request(route))
+                cpu.append((time.process_time() - began_cpu) / per_block * 1000)
+                wall.append((time.perf_counter() - began_wall) / per_block * 1000)
+            print(
+                f"{route:8s} CPU {statistics.median(cpu):.3f} ms/request, "
+                f"wall {statistics.median(wall):.3f} ms/request"
+            )
+
+
+async def call(app: Any, path: str, query: str, token: str) -> int:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+if __name__ == "__main__":
+    main()
