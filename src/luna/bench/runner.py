@@ -37,6 +37,7 @@ from luna.bench.server import Server, rss_bytes, run_import
 from luna.bench.wrk import Prepared, WrkResult, run_wrk, write_script, wrk_path
 from luna.config import Settings
 from luna.db import create_db_engine
+from luna.db_reader import POOL_SIZE as HOT_READ_POOL_SIZE
 from luna.migrate import upgrade
 
 BATCH_SIZE = 5000
@@ -463,7 +464,9 @@ def _database(options: BenchOptions, scale: str) -> Iterator[str]:
 
 
 def _warn_if_few_connections(url: str, workers: int, console: Console) -> None:
-    """Each worker may hold 20 connections (luna.db); a server short of them answers 503."""
+    """Each worker may hold 20 connections for sessions (luna.db) and POOL_SIZE for the hot
+    reads (luna.db_reader); a server short of them answers 503."""
+    per_worker = 20 + HOT_READ_POOL_SIZE
     if not url.startswith(("postgresql", "postgres")):
         return
     engine = create_db_engine(Settings(database_url=url))
@@ -478,10 +481,10 @@ def _warn_if_few_connections(url: str, workers: int, console: Console) -> None:
             ).scalar_one()
     finally:
         engine.dispose()
-    if free < 20 * workers + 5:
+    if free < per_worker * workers + 5:
         console.print(
             f"[yellow]warning:[/yellow] PostgreSQL has {free} free connections; "
-            f"{workers} workers may want {20 * workers}: expect 503s (errors) under load"
+            f"{workers} workers may want {per_worker * workers}: expect 503s (errors) under load"
         )
 
 
