@@ -1,13 +1,20 @@
-"""A real uvicorn server on a loopback port, in a background thread, for tests that need
-real concurrency (many simultaneous connections) rather than the in-process TestClient."""
+"""Real servers on loopback ports, for tests that need real concurrency (many simultaneous
+connections) or real processes rather than the in-process TestClient: uvicorn in a background
+thread, or `luna serve` as a subprocess."""
 
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx2
 import uvicorn
 from fastapi import FastAPI
+
+from luna.bench.server import free_port
 
 
 @contextmanager
@@ -27,3 +34,36 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def start_luna_serve(env: Mapping[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`luna serve --no-demo` on a free port, answering: (the process, its base URL). The
+    caller stops it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "luna"), "serve", "--port", str(port), "--no-demo"],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base_url, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process, base_url
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stdout.read() if process.stdout else "server exited")
+        try:
+            if httpx2.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")

@@ -2,13 +2,9 @@
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -16,27 +12,9 @@ from sqlalchemy import create_engine, text
 
 from luna.auth.tokens import issue_token
 from luna.config import Settings
+from tests.live import start_luna_serve
 
 SECRET = "shutdown-secret-0123456789-0123456789-0123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stdout.read() if process.stdout else "server exited")
-        try:
-            if httpx2.get(f"{base_url}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def test_in_flight_request_finishes_after_sigterm(db_url, backend):
@@ -44,19 +22,9 @@ def test_in_flight_request_finishes_after_sigterm(db_url, backend):
         pytest.skip("needs a row lock held from outside the server (PostgreSQL)")
     settings = Settings(database_url=db_url, luna_jwt_secret=SECRET)
     admin = {"Authorization": f"Bearer {issue_token(settings, uuid.uuid4(), admin=True)}"}
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": db_url, "LUNA_JWT_SECRET": SECRET, "LUNA_ENV": "test"}
-    luna = Path(sys.executable).parent / "luna"
-    process = subprocess.Popen(
-        [str(luna), "serve", "--port", str(port), "--no-demo"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, base_url = start_luna_serve(env)
     try:
-        wait_until_up(base_url, process)
         organizer = httpx2.post(
             f"{base_url}/users/", json={"handle": "o", "name": "O"}, headers=admin
         ).json()

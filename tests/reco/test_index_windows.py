@@ -7,11 +7,8 @@
 """
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import numpy as np
@@ -19,7 +16,7 @@ import pytest
 
 from luna.reco.index import GRACE_SECONDS, VenueIndex
 from tests.factories import create_user, create_venue, interact
-from tests.test_shutdown import free_port, wait_until_up
+from tests.live import start_luna_serve
 
 WINDOW = 60.0
 
@@ -120,21 +117,12 @@ def two_servers(db_url: str, backend: str) -> Iterator[tuple[str, str]]:
         "LUNA_RECO_REFRESH_SECONDS": "1",
         "LUNA_WRITE_RATE_LIMIT": "100000/minute",
     }
-    luna = Path(sys.executable).parent / "luna"
     processes, urls = [], []
     try:
         for _ in range(2):
-            port = free_port()
-            process = subprocess.Popen(
-                [str(luna), "serve", "--port", str(port), "--no-demo"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            process, url = start_luna_serve(env)
             processes.append(process)
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_until_up(urls[-1], process)
+            urls.append(url)
         yield urls[0], urls[1]
     finally:
         for process in processes:
