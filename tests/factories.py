@@ -127,3 +127,9 @@ def assert_utc(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     assert parsed.utcoffset() == timedelta(0), value
     return parsed
+
+
+def plan_for(client: TestClient) -> dict[str, Any]:
+    """A plan of a new organizer at a new venue, nobody invited."""
+    organizer, venue = create_user(client), create_venue(client)
+    return create_plan(client, organizer["id"], venue["id"])

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def post_all_at_once(app: FastAPI, path: str, callers: int) -> list[httpx2.Response]:
+    """`callers` clients POST to `path` of `app` (served for real) at the same moment, each on
+    its own connection; their responses in caller order."""
+    start = threading.Barrier(callers)
+    with serve_in_thread(app) as base_url:
+
+        def post(_: int) -> httpx2.Response:
+            with httpx2.Client(base_url=base_url, timeout=60) as http:
+                start.wait()
+                return http.post(path)
+
+        with ThreadPoolExecutor(callers) as pool:
+            return list(pool.map(post, range(callers)))
 
 
 def start_luna_serve(env: Mapping[str, str]) -> tuple[subprocess.Popen[str], str]:

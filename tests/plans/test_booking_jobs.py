@@ -2,14 +2,11 @@
 answers 202), the sweep re-delivers a job whose delivery was lost, and on PostgreSQL 50
 simultaneous confirms through the queue give one provider booking."""
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
@@ -19,8 +16,8 @@ from luna.agent.tasks import run_booking
 from luna.config import Settings
 from luna.db import create_db_engine
 from luna.models import Booking, BookingJob
-from tests.factories import create_plan, create_user, create_venue
-from tests.live import serve_in_thread
+from tests.factories import plan_for
+from tests.live import post_all_at_once
 
 
 def wait_until(condition: Callable[[], object], seconds: float = 20) -> object:
@@ -57,11 +54,6 @@ def luna(db_url, backend, app_cache):
             yield client
 
     return make
-
-
-def plan_for(client) -> dict:
-    organizer, venue = create_user(client), create_venue(client)
-    return create_plan(client, organizer["id"], venue["id"])
 
 
 def plan_status(client, plan_id: str) -> str:
@@ -235,16 +227,7 @@ def test_fifty_concurrent_confirms_through_the_queue_make_one_provider_booking(
     with luna(luna_mock_latency_ms=200) as client:
         plan = plan_for(client)
         app = client.app
-    start = threading.Barrier(callers)
-    with serve_in_thread(app) as base_url:
-
-        def confirm(_: int) -> httpx2.Response:
-            with httpx2.Client(base_url=base_url, timeout=60) as http:
-                start.wait()
-                return http.post(f"/plans/{plan['id']}/confirm")
-
-        with ThreadPoolExecutor(callers) as pool:
-            responses = list(pool.map(confirm, range(callers)))
+    responses = post_all_at_once(app, f"/plans/{plan['id']}/confirm", callers)
 
     assert [r.status_code for r in responses] == [200] * callers
     bodies = [r.json() for r in responses]

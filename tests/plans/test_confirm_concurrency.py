@@ -1,14 +1,10 @@
 """One booking per plan, ever: 20 simultaneous confirms give the same booking."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
-import httpx2
 from sqlalchemy import func, select
 
 from luna.models import Booking
 from tests.factories import create_plan, create_user, create_venue
-from tests.live import serve_in_thread
+from tests.live import post_all_at_once
 
 CALLERS = 20
 
@@ -17,17 +13,7 @@ def test_concurrent_confirms_make_one_booking(app, client, db_session):
     organizer, guest = create_user(client), create_user(client)
     venue = create_venue(client)
     plan = create_plan(client, organizer["id"], venue["id"], [guest["id"]])
-    start = threading.Barrier(CALLERS)
-
-    with serve_in_thread(app) as base_url:
-
-        def confirm(_: int) -> httpx2.Response:
-            with httpx2.Client(base_url=base_url, timeout=60) as http:
-                start.wait()
-                return http.post(f"/plans/{plan['id']}/confirm")
-
-        with ThreadPoolExecutor(CALLERS) as pool:
-            responses = list(pool.map(confirm, range(CALLERS)))
+    responses = post_all_at_once(app, f"/plans/{plan['id']}/confirm", CALLERS)
 
     assert [r.status_code for r in responses] == [200] * CALLERS
     bodies = [r.json() for r in responses]

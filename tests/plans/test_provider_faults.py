@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from luna.config import Settings
-from tests.factories import create_plan, create_user, create_venue
+from tests.factories import plan_for
 
 
 @pytest.fixture
@@ -26,11 +26,6 @@ def client_with(db_url, app_cache):
             yield client
 
     return make
-
-
-def plan_for(client) -> dict:
-    organizer, venue = create_user(client), create_venue(client)
-    return create_plan(client, organizer["id"], venue["id"])
 
 
 def provider_calls(client, plan_id: str) -> list[str]:
