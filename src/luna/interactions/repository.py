@@ -117,25 +117,13 @@ _HOME_AND_ENGAGEMENT = (
 )
 
 
-def home_and_engagement(
-    session: Session, user_id: uuid.UUID
-) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
-    """One statement for what a venue recommendation needs of one person: their home and
-    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user."""
-    params = {"user_id": user_id}
-    return _home_and_engagement(session.connection().execute(_HOME_AND_ENGAGEMENT, params).all())
-
-
-async def read_home_and_engagement(
+async def home_and_engagement(
     reader: Reader, user_id: uuid.UUID
 ) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
-    """`home_and_engagement` on the hot-read path (luna.db_reader)."""
-    return _home_and_engagement(await reader.rows(_HOME_AND_ENGAGEMENT, {"user_id": user_id}))
-
-
-def _home_and_engagement(
-    rows: Sequence[Sequence[Any]],
-) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
+    """One statement for what a venue recommendation needs of one person: their home and
+    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user.
+    On the hot-read path (luna.db_reader)."""
+    rows = await reader.rows(_HOME_AND_ENGAGEMENT, {"user_id": user_id})
     if not rows:
         return None
     lat, lng = rows[0][0], rows[0][1]

@@ -57,7 +57,7 @@ async def recommend_venues(
 ) -> list[VenueRecommendation]:
     """The default engine: one statement for the person (their home and own engagement,
     fresh), the catalog and popularity from the process's venue index, pruned top-k."""
-    found = await interaction_repository.read_home_and_engagement(reader, user_id)
+    found = await interaction_repository.home_and_engagement(reader, user_id)
     if found is None:
         raise NotFound("User not found")
     home, engagement = found
