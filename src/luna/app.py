@@ -19,6 +19,7 @@ from luna.db import create_db_engine, create_session_factory
 from luna.db_reader import PsycopgReader, SessionReader
 from luna.errors import install_error_handlers
 from luna.health.endpoints import router as health_router
+from luna.heap import freeze_long_lived
 from luna.interactions.endpoints import router as interactions_router
 from luna.observability.logging import configure_logging
 from luna.observability.metrics import install_metrics
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The venue index (and the learned ranker's context) load in the background, so the
     # first recommendation does not wait for them; booking jobs run in-process
     # (luna/agent/worker.py).
+    freeze_long_lived()  # luna.heap: full GC passes then skip the start-up heap
     app.state.venue_index.warm()
     if app.state.venue_ranker is not None:
         app.state.venue_ranker.warm(app.state.venue_index)

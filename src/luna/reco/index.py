@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from luna.config import RecoSettings
 from luna.geo import EARTH_RADIUS_KM, bounding_box
+from luna.heap import freeze_long_lived
 from luna.interactions import repository as interaction_repository
 from luna.reco import reasons
 from luna.reco.constraints import VenueConstraints
@@ -487,6 +488,7 @@ class VenueIndex:
                 with self._lock:
                     if self._current is None or self._current.window < snapshot.window:
                         self._current = snapshot
+                freeze_long_lived()  # the snapshot lives for the window (luna.heap)
             except Exception:  # the old snapshot keeps serving; the next request retries
                 logger.exception("venue index reload failed")
             finally:
