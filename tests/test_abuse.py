@@ -5,7 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from limits import parse
 
+from luna.abuse import InProcessMovingWindow
 from luna.auth.tokens import issue_token
 from luna.config import Settings
 
@@ -86,3 +88,40 @@ def test_chunked_body_over_the_cap_is_413(limited):
 def test_bad_rate_limit_setting_is_refused():
     with pytest.raises(ValueError, match="not a rate limit"):
         Settings(luna_write_rate_limit="lots", _env_file=None)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_in_process_window_allows_the_limit_then_frees_a_place_as_hits_age():
+    clock = FakeClock()
+    window = InProcessMovingWindow(clock)
+    three_a_minute = parse("3/minute")
+    for second in (0, 10, 20):
+        clock.now = 1000.0 + second
+        assert window.hit(three_a_minute, "user:a")
+    clock.now = 1030.0
+    assert not window.hit(three_a_minute, "user:a")
+    assert not window.hit(three_a_minute, "user:a")  # a refused hit does not count
+    assert window.seconds_until_free(three_a_minute, "user:a") == pytest.approx(30.0)
+    assert window.hit(three_a_minute, "user:b")  # per key
+    clock.now = 1060.5  # the first hit (at 1000) has left the window, the others have not
+    assert window.hit(three_a_minute, "user:a")
+    assert not window.hit(three_a_minute, "user:a")
+    assert window.seconds_until_free(three_a_minute, "user:a") == pytest.approx(9.5)
+
+
+def test_in_process_window_forgets_keys_idle_for_a_whole_window():
+    clock = FakeClock()
+    window = InProcessMovingWindow(clock, sweep_every=5)
+    per_minute = parse("100/minute")
+    for i in range(4):
+        assert window.hit(per_minute, f"user:{i}")
+    clock.now += 61
+    assert window.hit(per_minute, "user:active")  # the fifth hit sweeps
+    assert window.tracked_keys() == 1
