@@ -34,6 +34,8 @@ def test_compiled_statements_give_sqlalchemys_rows(client, settings):
             social_repository._COMPANIONS_WITH_ENGAGEMENT,
             {"user_id": me["id"], "venue_id": bar["id"], "category": "bar"},
         ),
+        (social_repository._PEOPLE_FOR_VENUE, {"user_id": me["id"], "venue_id": bar["id"]}),
+        (social_repository._PEOPLE_FOR_VENUE, {"user_id": me["id"], "venue_id": None}),
     ]
 
     async def both() -> list[tuple[list, list]]:

@@ -76,15 +76,6 @@ def user_and_venue(
     return user is not None, venue is not None, category
 
 
-async def read_user_and_venue(
-    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID | None
-) -> tuple[bool, bool, str | None]:
-    """`user_and_venue` on the hot-read path (luna.db_reader)."""
-    rows = await reader.rows(_USER_AND_VENUE, {"user_id": user_id, "venue_id": venue_id})
-    user, venue, category = rows[0]
-    return user is not None, venue is not None, category
-
-
 def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:
     stmt = (
         select(Interaction)

@@ -353,25 +353,15 @@ async def recommend_people(
     limit: int,
     settings: RecoSettings,
 ) -> list[PersonRecommendation]:
-    """The default engine, direct companions only: two statements (the user and venue, then
-    the companions with their engagement at the venue and over its category)."""
-    user_exists, venue_exists, category = await interaction_repository.read_user_and_venue(
-        reader, user_id, venue_id
-    )
-    if not user_exists:
+    """The default engine, direct companions only: one statement (who exists, then the
+    companions with their engagement at the venue and over its category)."""
+    found = await social_repository.read_people_for_venue(reader, user_id, venue_id)
+    if not found.user_exists:
         raise NotFound("User not found")
-    if venue_id is None:
-        rows = await social_repository.read_companions(reader, user_id)
-        return _rank_people([Companion(*row) for row in rows], {}, {}, None, limit, settings)
-    if not venue_exists:
+    if venue_id is not None and not found.venue_exists:
         raise NotFound("Venue not found")
-    companions, at_venue, in_category = _companions_from(
-        await social_repository.read_companions_with_engagement(
-            reader, user_id, venue_id, category
-        ),
-        category,
-    )
-    return _rank_people(companions, at_venue, in_category, category, limit, settings)
+    companions, at_venue, in_category = _companions_from(found.companions, found.category)
+    return _rank_people(companions, at_venue, in_category, found.category, limit, settings)
 
 
 def people_use_session(settings: RecoSettings, include_suggested: bool) -> bool:

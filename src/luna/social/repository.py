@@ -2,9 +2,10 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select, union
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from luna.db_reader import Reader
@@ -15,6 +16,7 @@ from luna.models import (
     RelationshipType,
     SocialEdge,
     User,
+    Venue,
 )
 from luna.schemas import Page
 
@@ -48,48 +50,58 @@ def companions(
     return session.execute(_COMPANIONS, {"user_id": user_id}).all()
 
 
-async def read_companions(
-    reader: Reader, user_id: uuid.UUID
-) -> list[tuple[uuid.UUID, str, str, RelationshipType, float]]:
-    """`companions` on the hot-read path (luna.db_reader)."""
-    rows = await reader.rows(_COMPANIONS, {"user_id": user_id})
-    return [(uid, handle, name, RelationshipType(kind), s) for uid, handle, name, kind, s in rows]
-
-
 _positive = Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
-_COMPANIONS_WITH_ENGAGEMENT = (
-    select(
-        User.id,
-        User.handle,
-        User.name,
-        SocialEdge.relationship_type,
-        SocialEdge.strength,
-        func.count(Interaction.id).filter(_positive),
-        func.coalesce(func.sum(Interaction.dwell_time_seconds), 0),
-        CategoryEngagement.positive_count,
-        CategoryEngagement.dwell_seconds,
+
+
+def _companions_with_engagement(category: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(
+            User.id,
+            User.handle,
+            User.name,
+            SocialEdge.relationship_type,
+            SocialEdge.strength,
+            func.count(Interaction.id).filter(_positive),
+            func.coalesce(func.sum(Interaction.dwell_time_seconds), 0),
+            CategoryEngagement.positive_count,
+            CategoryEngagement.dwell_seconds,
+        )
+        .join(SocialEdge, SocialEdge.other_user_id == User.id)
+        .outerjoin(
+            Interaction,
+            (Interaction.user_id == User.id) & (Interaction.venue_id == bindparam("venue_id")),
+        )
+        .outerjoin(
+            CategoryEngagement,
+            (CategoryEngagement.user_id == User.id) & (CategoryEngagement.category == category),
+        )
+        .where(SocialEdge.user_id == bindparam("user_id"))
+        .group_by(
+            User.id,
+            User.handle,
+            User.name,
+            SocialEdge.relationship_type,
+            SocialEdge.strength,
+            CategoryEngagement.positive_count,
+            CategoryEngagement.dwell_seconds,
+        )
     )
-    .join(SocialEdge, SocialEdge.other_user_id == User.id)
-    .outerjoin(
-        Interaction,
-        (Interaction.user_id == User.id) & (Interaction.venue_id == bindparam("venue_id")),
-    )
-    .outerjoin(
-        CategoryEngagement,
-        (CategoryEngagement.user_id == User.id)
-        & (CategoryEngagement.category == bindparam("category")),
-    )
-    .where(SocialEdge.user_id == bindparam("user_id"))
-    .group_by(
-        User.id,
-        User.handle,
-        User.name,
-        SocialEdge.relationship_type,
-        SocialEdge.strength,
-        CategoryEngagement.positive_count,
-        CategoryEngagement.dwell_seconds,
-    )
-)
+
+
+_COMPANIONS_WITH_ENGAGEMENT = _companions_with_engagement(bindparam("category"))
+
+# The people route's one statement: who exists (the user; the venue and its category), then
+# the companions with their engagement. A user without companions still gets one row (its
+# companion columns NULL), so "User not found" and "no companions" stay apart. Without a
+# venue (venue_id NULL) the engagement columns are zeros and NULLs.
+_venue_category = select(Venue.category).where(Venue.id == bindparam("venue_id")).scalar_subquery()
+_probe = select(
+    select(User.id).where(User.id == bindparam("user_id")).scalar_subquery().label("user"),
+    select(Venue.id).where(Venue.id == bindparam("venue_id")).scalar_subquery().label("venue"),
+    _venue_category.label("category"),
+).subquery("probe")
+_companions = _companions_with_engagement(_venue_category).subquery("companions")
+_PEOPLE_FOR_VENUE = select(_probe, _companions).select_from(_probe.outerjoin(_companions, true()))
 
 
 CompanionEngagement = tuple[
@@ -109,12 +121,26 @@ def companions_with_engagement(
     )
 
 
-async def read_companions_with_engagement(
-    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
-) -> list[CompanionEngagement]:
-    """`companions_with_engagement` on the hot-read path (luna.db_reader)."""
-    params = {"user_id": user_id, "venue_id": venue_id, "category": category}
-    return _companion_engagement(await reader.rows(_COMPANIONS_WITH_ENGAGEMENT, params))
+@dataclass(frozen=True)
+class PeopleForVenue:
+    user_exists: bool
+    venue_exists: bool
+    category: str | None
+    companions: list[CompanionEngagement]
+
+
+async def read_people_for_venue(
+    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID | None
+) -> PeopleForVenue:
+    """What the people route reads, in one statement on the hot-read path (luna.db_reader):
+    whether the user and the venue exist, the venue's category, and `user_id`'s companions
+    as `companions_with_engagement` returns them (engagement zero without a venue)."""
+    rows = await reader.rows(_PEOPLE_FOR_VENUE, {"user_id": user_id, "venue_id": venue_id})
+    user, venue, category = rows[0][:3]
+    companions = [row[3:] for row in rows if row[3] is not None]
+    return PeopleForVenue(
+        user is not None, venue is not None, category, _companion_engagement(companions)
+    )
 
 
 def _companion_engagement(rows: Sequence[Sequence[Any]]) -> list[CompanionEngagement]:
