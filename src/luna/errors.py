@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -114,9 +115,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
-        # Services check what they can first; this catches the races they cannot see.
-        logger.info("integrity error turned into 409: %s", exc.orig)
+    @app.exception_handler(psycopg.IntegrityError)  # statements on luna.db_reader's pool
+    async def _integrity_error(
+        _request: Request, exc: IntegrityError | psycopg.IntegrityError
+    ) -> JSONResponse:
+        # Services check what they can first; this catches the races they cannot see (a user
+        # deleted while their interaction is recorded).
+        logger.info("integrity error turned into 409: %s", getattr(exc, "orig", exc))
         return JSONResponse(status_code=409, content={"detail": "Conflict with current state"})
 
     @app.exception_handler(PoolTimeout)

@@ -30,9 +30,7 @@ async def log_interaction(
 ) -> object:
     """Record that you viewed, showed interest in or liked a venue."""
     caller.ensure_self(body.user_id)
-    return await run_in_transaction(
-        request, lambda session: service.log_interaction(session, venue_id, body)
-    )
+    return await _log_one(request, venue_id, body)
 
 
 @router.post(
@@ -47,6 +45,13 @@ async def log_interaction_old_name(
 ) -> object:
     """The prototype's name for `POST /venues/{venue_id}/interactions`; same behaviour."""
     caller.ensure_self(body.user_id)
+    return await _log_one(request, venue_id, body)
+
+
+async def _log_one(request: Request, venue_id: uuid.UUID, body: InteractionCreate) -> object:
+    writer = request.app.state.statement_writer  # PostgreSQL, while the app runs
+    if writer is not None:
+        return await service.log_interaction_in_one_statement(writer, venue_id, body)
     return await run_in_transaction(
         request, lambda session: service.log_interaction(session, venue_id, body)
     )

@@ -5,11 +5,26 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, select
+import psycopg
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from luna.db_reader import Reader
+from luna.db_reader import Reader, StatementWriter
+from luna.interactions.schemas import BatchItem
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
@@ -19,6 +34,7 @@ from luna.models import (
     User,
     Venue,
 )
+from luna.models.base import uuid7_hex
 from luna.schemas import Page
 
 # Aggregates shared by the queries below: positive count and total dwell of a group of rows.
@@ -39,23 +55,85 @@ _COPY_COLUMNS = (
 
 
 def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Many rows at once: COPY on PostgreSQL (several times faster than multi-row INSERTs for
-    a batch of thousands), Core executemany elsewhere; no ORM unit of work either way."""
+    """Rows in one Core executemany (no ORM unit of work); PostgreSQL batches take
+    `insert_batch_staged`."""
+    session.connection().execute(insert(Interaction.__table__), rows)
+
+
+# A batch on PostgreSQL: COPY into a table of this transaction, then every check and write in
+# SQL from there. Python's share is formatting the COPY text: through arrays of parameters
+# or psycopg's per-row write_row, the same 5,000 items cost four times the CPU here.
+_STAGE_BATCH = """
+    CREATE TEMPORARY TABLE interaction_batch (
+        n integer, id uuid, user_id uuid, venue_id uuid, interaction_type varchar(16),
+        dwell_time_seconds integer, occurred_at timestamptz, created_at timestamptz
+    ) ON COMMIT DROP
+"""
+_FIRST_UNKNOWN = """
+    SELECT b.n, u.id IS NULL
+    FROM interaction_batch b
+    LEFT JOIN users u ON u.id = b.user_id
+    LEFT JOIN venues v ON v.id = b.venue_id
+    WHERE u.id IS NULL OR v.id IS NULL
+    ORDER BY b.n
+    LIMIT 1
+"""
+_INSERT_STAGED = f"""
+    INSERT INTO interactions ({", ".join(_COPY_COLUMNS)})
+    SELECT {", ".join(_COPY_COLUMNS)} FROM interaction_batch
+"""
+# In key order: concurrent batches then lock shared rows in the same order (no deadlock).
+_ADD_STAGED_ENGAGEMENT = """
+    INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
+    SELECT b.user_id, v.category,
+        count(*) FILTER (WHERE b.interaction_type IN ({positive})),
+        sum(b.dwell_time_seconds)
+    FROM interaction_batch b JOIN venues v ON v.id = b.venue_id
+    WHERE v.category IS NOT NULL
+    GROUP BY b.user_id, v.category
+    ORDER BY b.user_id, v.category
+    ON CONFLICT (user_id, category) DO UPDATE SET
+        positive_count = category_engagement.positive_count + excluded.positive_count,
+        dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
+""".format(positive=", ".join(f"'{kind.value}'" for kind in sorted(POSITIVE_INTERACTION_TYPES)))
+
+
+def insert_batch_staged(
+    session: Session, items: Sequence[BatchItem], now: datetime
+) -> tuple[int, str] | None:
+    """PostgreSQL: records every item, adding them to the category totals, or none of them
+    when a user or venue does not exist: then (the first such item's index, "User" or
+    "Venue"), and the caller rolls back."""
     connection = session.connection()
-    if connection.dialect.name != "postgresql" or len(rows) < 50:
-        connection.execute(insert(Interaction.__table__), rows)
-        return
     dbapi = connection.connection.driver_connection
-    with (
-        dbapi.cursor() as cursor,
-        cursor.copy(f"COPY interactions ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([_copy_value(row[column]) for column in _COPY_COLUMNS])
-
-
-def _copy_value(value: Any) -> Any:
-    return value.value if isinstance(value, InteractionType) else value
+    ids = uuid7_hex(len(items))
+    now_text = now.isoformat()
+    # No value needs escaping: uuids, an interaction type, integers, ISO 8601 times.
+    payload = "".join(
+        f"{n}\t{ids[n]}\t{item.user_id.hex}\t{item.venue_id.hex}\t"
+        f"{item.interaction_type.value}\t{item.dwell_time_seconds}\t"
+        f"{item.occurred_at.isoformat() if item.occurred_at else now_text}\t{now_text}\n"
+        for n, item in enumerate(items)
+    )
+    with dbapi.cursor() as cursor:
+        cursor.execute(_STAGE_BATCH)
+        with cursor.copy("COPY interaction_batch FROM STDIN") as copy:
+            copy.write(payload)
+        # The foreign keys check every user and venue as the rows go in; only when one is
+        # missing (rare) does a query find which item it was, after undoing the insert.
+        savepoint = connection.begin_nested()
+        try:
+            cursor.execute(_INSERT_STAGED)
+        except psycopg.errors.ForeignKeyViolation:
+            savepoint.rollback()
+            unknown = cursor.execute(_FIRST_UNKNOWN).fetchone()
+            if unknown is None:  # the missing row appeared since (a race): a plain conflict
+                raise
+            index, user_missing = unknown
+            return index, "User" if user_missing else "Venue"
+        savepoint.commit()
+        cursor.execute(_ADD_STAGED_ENGAGEMENT)
+    return None
 
 
 _venue = select(Venue.id, Venue.category).where(Venue.id == bindparam("venue_id")).subquery()
@@ -74,6 +152,73 @@ def user_and_venue(
     params = {"user_id": user_id, "venue_id": venue_id}
     user, venue, category = session.connection().execute(_USER_AND_VENUE, params).one()
     return user is not None, venue is not None, category
+
+
+# POST /venues/{venue_id}/interactions on PostgreSQL, in ONE statement (its own transaction on
+# the hot-statement pool, luna.db_reader): insert the row and add it to the person's category
+# totals only if both the user and the venue exist, and say which exist. The totals follow
+# the insert's RETURNING, and the insert skips an id already there, so running the statement
+# twice (the pool's retry after a lost connection) records the interaction once.
+_target = (
+    select(User.id.label("user_id"), Venue.id.label("venue_id"), Venue.category)
+    .where(User.id == bindparam("user_id"), Venue.id == bindparam("venue_id"))
+    .cte("target")
+)
+_columns = Interaction.__table__.c
+_inserted = (
+    pg_insert(Interaction)
+    .from_select(
+        list(_COPY_COLUMNS),
+        select(
+            bindparam("id", type_=_columns.id.type),
+            _target.c.user_id,
+            _target.c.venue_id,
+            bindparam("interaction_type", type_=String()),
+            bindparam("dwell_time_seconds", type_=_columns.dwell_time_seconds.type),
+            bindparam("occurred_at", type_=_columns.occurred_at.type),
+            bindparam("created_at", type_=_columns.created_at.type),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[_columns.id])
+    .returning(Interaction.user_id)
+    .cte("inserted")
+)
+_engagement = pg_insert(CategoryEngagement).from_select(
+    ["user_id", "category", "positive_count", "dwell_seconds"],
+    select(
+        _target.c.user_id,
+        _target.c.category,
+        bindparam("positive_count", type_=BigInteger()),
+        bindparam("dwell_time_seconds", type_=BigInteger()),
+    )
+    .select_from(_target.join(_inserted, true()))
+    .where(_target.c.category.is_not(None)),
+)
+_engaged = _engagement.on_conflict_do_update(
+    index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
+    set_={
+        "positive_count": CategoryEngagement.positive_count + _engagement.excluded.positive_count,
+        "dwell_seconds": CategoryEngagement.dwell_seconds + _engagement.excluded.dwell_seconds,
+    },
+).cte("engaged")
+_LOG_ONE = select(
+    exists().where(User.id == bindparam("user_id")),
+    exists().where(Venue.id == bindparam("venue_id")),
+).add_cte(_inserted, _engaged)
+
+
+async def log_one(
+    writer: StatementWriter, row: dict[str, Any], positive: bool
+) -> tuple[bool, bool]:
+    """Records one interaction `row` (PostgreSQL, one statement); returns (the user exists,
+    the venue exists): nothing is written unless both do."""
+    params = {
+        **row,
+        "interaction_type": InteractionType(row["interaction_type"]).value,
+        "positive_count": int(positive),
+    }
+    ((user_exists, venue_exists),) = await writer.write(_LOG_ONE, params)
+    return user_exists, venue_exists
 
 
 def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:
@@ -183,6 +328,21 @@ def add_category_engagement(
 ) -> None:
     """Adds interactions (user, venue category, positive?, dwell) to the running totals of
     `category_engagement`, in one statement; venues without a category count nowhere."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Four arrays, summed per (user, category) in the statement: less Python per row.
+        users, categories, positives, dwells = [], [], [], []
+        for user_id, category, positive, dwell in deltas:
+            if category is not None:
+                users.append(user_id)
+                categories.append(category)
+                positives.append(int(positive))
+                dwells.append(dwell)
+        if users:
+            connection.exec_driver_sql(
+                _UPSERT_CATEGORY_ARRAYS, (users, categories, positives, dwells)
+            )
+        return
     totals: dict[tuple[uuid.UUID, str], list[int]] = {}
     for user_id, category, positive, dwell in deltas:
         if category is not None:
@@ -190,21 +350,6 @@ def add_category_engagement(
             total[0] += positive
             total[1] += dwell
     if not totals:
-        return
-    # In key order: concurrent batches then lock shared rows in the same order (no deadlock).
-    ordered = sorted(totals.items())
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # One statement over arrays instead of one upsert per row.
-        connection.exec_driver_sql(
-            _UPSERT_CATEGORY_ARRAYS,
-            (
-                [uid for (uid, _), _ in ordered],
-                [cat for (_, cat), _ in ordered],
-                [pos for _, (pos, _) in ordered],
-                [dwell for _, (_, dwell) in ordered],
-            ),
-        )
         return
     stmt = sqlite_insert(CategoryEngagement)
     stmt = stmt.on_conflict_do_update(
@@ -216,14 +361,19 @@ def add_category_engagement(
     )
     rows = [
         {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
-        for (uid, cat), (pos, dwell) in ordered
+        for (uid, cat), (pos, dwell) in totals.items()
     ]
     connection.execute(stmt, rows)
 
 
+# In key order: concurrent batches then lock shared rows in the same order (no deadlock).
 _UPSERT_CATEGORY_ARRAYS = """
     INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
-    SELECT * FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::bigint[])
+    SELECT user_id, category, sum(positive), sum(dwell)
+    FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::bigint[])
+        AS delta(user_id, category, positive, dwell)
+    GROUP BY user_id, category
+    ORDER BY user_id, category
     ON CONFLICT (user_id, category) DO UPDATE SET
         positive_count = category_engagement.positive_count + excluded.positive_count,
         dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds

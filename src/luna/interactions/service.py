@@ -1,8 +1,10 @@
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from luna.db_reader import StatementWriter
 from luna.errors import NotFound
 from luna.interactions import repository
 from luna.interactions.schemas import BatchItem, InteractionCreate, InteractionRead
@@ -23,16 +25,7 @@ def log_interaction(
         raise NotFound("Venue not found")
     if not user_exists:
         raise NotFound("User not found")
-    now = utcnow()
-    row = {
-        "id": uuid7(),
-        "user_id": data.user_id,
-        "venue_id": venue_id,
-        "interaction_type": data.interaction_type,
-        "dwell_time_seconds": data.dwell_time_seconds,
-        "occurred_at": data.occurred_at or now,
-        "created_at": now,
-    }
+    row = _new_row(venue_id, data)
     repository.bulk_insert(session, [row])
     positive = is_positive(data.interaction_type)
     repository.add_category_engagement(
@@ -41,8 +34,43 @@ def log_interaction(
     return InteractionRead.model_construct(**row)
 
 
+async def log_interaction_in_one_statement(
+    writer: StatementWriter, venue_id: uuid.UUID, data: InteractionCreate
+) -> InteractionRead:
+    """`log_interaction` on PostgreSQL: the checks, the row and the category totals in one
+    statement of its own transaction (no session, no worker thread): a hot route."""
+    row = _new_row(venue_id, data)
+    user_exists, venue_exists = await repository.log_one(
+        writer, row, is_positive(data.interaction_type)
+    )
+    if not venue_exists:
+        raise NotFound("Venue not found")
+    if not user_exists:
+        raise NotFound("User not found")
+    return InteractionRead.model_construct(**row)
+
+
+def _new_row(venue_id: uuid.UUID, data: InteractionCreate) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "user_id": data.user_id,
+        "venue_id": venue_id,
+        "interaction_type": data.interaction_type,
+        "dwell_time_seconds": data.dwell_time_seconds,
+        "occurred_at": data.occurred_at or now,
+        "created_at": now,
+    }
+
+
 def log_batch(session: Session, items: list[BatchItem]) -> int:
     """All or nothing: every user and venue must exist, or nothing is written."""
+    if session.connection().dialect.name == "postgresql":
+        unknown = repository.insert_batch_staged(session, items, utcnow())
+        if unknown is not None:
+            index, what = unknown
+            raise NotFound(f"interactions[{index}]: {what} not found")
+        return len(items)
     known_users = user_repository.existing_ids(session, {item.user_id for item in items})
     categories = venue_repository.categories(session, {item.venue_id for item in items})
     for index, item in enumerate(items):
