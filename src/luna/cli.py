@@ -72,7 +72,14 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,  # luna.access logs requests without query strings
         timeout_graceful_shutdown=settings.luna_shutdown_grace_seconds,
+        # uvicorn kills and restarts a worker that does not answer its health check in time
+        # (default 5 s). On a loaded 2-core machine a worker still starting (imports, the
+        # venue index) took longer than that, and was restarted over and over.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _print_ready_tokens(engine: Engine, settings: Settings) -> None:
