@@ -8,7 +8,8 @@ client, no network), so the figure is the app's own cost, repeatable on a noisy 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/luna_cpu \\
         uv run python scripts/hot_route_cpu.py --requests 2000
 
-Prints, per route, the median over blocks of the process CPU time per request (every thread
+The write routes (interaction, batch) add rows to that database. Prints, per route, the
+median over blocks of the process CPU time per request (every thread
 of the process: the event loop and the worker threads) and of the wall time. Authentication
 is on (a token per person), logging at WARNING as in `luna bench`. Compare two versions of
 the code by running both, alternately, against the same database.
@@ -16,16 +17,19 @@ the code by running both, alternately, against the same database.
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import uvloop
 from sqlalchemy import text
 
 from luna.app import create_app
 from luna.auth.tokens import issue_token
+from luna.bench.runner import ADMIN_SUBJECT as ADMIN
+from luna.bench.runner import BATCH_SIZE
 from luna.config import Settings
 
 
@@ -33,9 +37,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="per route, after warm-up")
     parser.add_argument("--blocks", type=int, default=5, help="the median is over blocks")
-    parser.add_argument("--routes", default="health,venues,people")
+    parser.add_argument("--routes", default="health,venues,people,interaction,batch")
     args = parser.parse_args()
-    settings = Settings(luna_auth=True, luna_jwt_secret="x" * 40, log_level="WARNING")
+    settings = Settings(
+        luna_auth=True,
+        luna_jwt_secret="x" * 40,
+        log_level="WARNING",
+        luna_write_rate_limit="1000000/second",
+    )
     app = create_app(settings)
     with app.state.engine.connect() as conn:
         people = [row[0] for row in conn.execute(text("SELECT id FROM users LIMIT 500"))]
@@ -43,6 +52,7 @@ def main() -> None:
     if not people or not venues:
         raise SystemExit("the database has no users or venues: import a world first")
     tokens = {person: issue_token(settings, person) for person in people}
+    tokens[ADMIN] = issue_token(settings, ADMIN, admin=True)
     uvloop.run(measure(app, args, people, venues, tokens))
 
 
@@ -50,31 +60,47 @@ async def measure(
     app: Any, args: argparse.Namespace, people: list, venues: list, tokens: dict
 ) -> None:
     rng = random.Random(1)
+    admin = tokens[ADMIN]
 
-    def request(route: str) -> tuple[str, str, str]:
+    def request(route: str) -> Request:
         person = rng.choice(people)
         if route == "venues":
-            return f"/reco/venues/{person}", "limit=10", tokens[person]
+            return Request(f"/reco/venues/{person}", "limit=10", tokens[person])
         if route == "people":
-            return (
-                f"/reco/people/{person}",
-                f"venue_id={rng.choice(venues)}&limit=10",
-                tokens[person],
-            )
-        return "/health/live", "", tokens[person]
+            query = f"venue_id={rng.choice(venues)}&limit=10"
+            return Request(f"/reco/people/{person}", query, tokens[person])
+        if route == "interaction":
+            body = {"user_id": str(person), "interaction_type": "like", "dwell_time_seconds": 60}
+            path = f"/venues/{rng.choice(venues)}/interactions"
+            return Request(path, "", tokens[person], "POST", json.dumps(body).encode())
+        if route == "batch":
+            items = [
+                {
+                    "user_id": str(rng.choice(people)),
+                    "venue_id": str(rng.choice(venues)),
+                    "interaction_type": "view",
+                    "dwell_time_seconds": 30,
+                }
+                for _ in range(BATCH_SIZE)
+            ]
+            body = json.dumps({"interactions": items}).encode()
+            return Request("/interactions/batch", "", admin, "POST", body)
+        return Request("/health/live", "", tokens[person])
 
     async with app.router.lifespan_context(app):
         await asyncio.sleep(2)  # the venue index loads in the background
         for route in args.routes.split(","):
-            for _ in range(200):
-                status = await call(app, *request(route))
-                assert status == 200, (route, status)
+            warmup, per_block = (200, max(1, args.requests // args.blocks))
+            if route == "batch":  # each request is BATCH_SIZE items
+                warmup, per_block = 2, max(1, args.requests // args.blocks // 100)
+            for _ in range(warmup):
+                status = await call(app, request(route))
+                assert status in (200, 201), (route, status)
             cpu, wall = [], []
-            per_block = max(1, args.requests // args.blocks)
             for _ in range(args.blocks):
                 began_cpu, began_wall = time.process_time(), time.perf_counter()
                 for _ in range(per_block):
-                    await call(app, *request(route))
+                    await call(app, request(route))
                 cpu.append((time.process_time() - began_cpu) / per_block * 1000)
                 wall.append((time.perf_counter() - began_wall) / per_block * 1000)
             print(
@@ -83,25 +109,39 @@ async def measure(
             )
 
 
-async def call(app: Any, path: str, query: str, token: str) -> int:
+class Request(NamedTuple):
+    path: str
+    query: str
+    token: str
+    method: str = "GET"
+    body: bytes = b""
+
+
+async def call(app: Any, request: Request) -> int:
+    headers = [(b"host", b"bench"), (b"authorization", f"Bearer {request.token}".encode())]
+    if request.body:
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(request.body)).encode()),
+        ]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": request.method,
         "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
+        "path": request.path,
+        "raw_path": request.path.encode(),
+        "query_string": request.query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
+        "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": request.body, "more_body": False}
 
     async def send(message: dict) -> None:
         sent.append(message)
