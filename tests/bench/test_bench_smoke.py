@@ -54,6 +54,9 @@ def test_bench_runs_every_route_at_the_tiny_scale(
     tiny = results["scales"]["tiny"]
     assert tiny["import_seconds"] > 0
     assert len(tiny["worker_rss_bytes"]) == 2 and all(rss > 0 for rss in tiny["worker_rss_bytes"])
+    # The server's configuration is part of the figures.
+    assert tiny["postgresql"]["shared_buffers"].endswith(("kB", "MB", "GB"))
+    assert int(tiny["postgresql"]["server_version"].split(".")[0]) >= 13
     measured = {(r["route"], r["engine"], r["mode"]): r for r in tiny["runs"]}
     for route in ROUTES:
         engines = ["default", "reference"] if route.compare_reference else ["default"]

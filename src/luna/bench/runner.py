@@ -109,6 +109,7 @@ class ScaleResult:
     generate_seconds: float | None = None
     import_seconds: float | None = None
     worker_rss_bytes: list[int] = field(default_factory=list)
+    postgresql: dict[str, str | int] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
     speedups: list[dict] = field(default_factory=list)
 
@@ -180,7 +181,12 @@ def _run_scale(
             f"imported in {result.import_seconds:.1f} s"
         )
         advance()
-        _warn_if_few_connections(url, options.workers, console)
+        result.postgresql = _postgres_settings(url)
+        if result.postgresql:
+            console.print(
+                "PostgreSQL " + ", ".join(f"{k} {result.postgresql[k]}" for k in POSTGRES_SETTINGS)
+            )
+        _warn_if_few_connections(result.postgresql, options.workers, console)
         requests = _prepare(options, name, sample, env["LUNA_JWT_SECRET"])
         reads = [r for r in options.routes if not r.write]
         writes = [r for r in options.routes if r.write]
@@ -463,16 +469,21 @@ def _database(options: BenchOptions, scale: str) -> Iterator[str]:
     yield options.database_url
 
 
-def _warn_if_few_connections(url: str, workers: int, console: Console) -> None:
-    """Each worker may hold 20 connections for sessions (luna.db) and POOL_SIZE for the hot
-    reads (luna.db_reader); a server short of them answers 503."""
-    per_worker = 20 + HOT_READ_POOL_SIZE
+# What of PostgreSQL's configuration moves the figures; recorded with each scale.
+POSTGRES_SETTINGS = ("server_version", "shared_buffers", "synchronous_commit", "max_connections")
+
+
+def _postgres_settings(url: str) -> dict[str, str | int]:
+    """The server's settings that matter here, and how many connections are free."""
     if not url.startswith(("postgresql", "postgres")):
-        return
+        return {}
     engine = create_db_engine(Settings(database_url=url))
     try:
         with engine.connect() as conn:
-            free = conn.execute(
+            found: dict[str, str | int] = {
+                name: conn.execute(text(f"SHOW {name}")).scalar_one() for name in POSTGRES_SETTINGS
+            }
+            found["free_connections"] = conn.execute(
                 text(
                     "SELECT current_setting('max_connections')::int "
                     "- current_setting('superuser_reserved_connections')::int "
@@ -481,7 +492,15 @@ def _warn_if_few_connections(url: str, workers: int, console: Console) -> None:
             ).scalar_one()
     finally:
         engine.dispose()
-    if free < per_worker * workers + 5:
+    return found
+
+
+def _warn_if_few_connections(postgres: dict, workers: int, console: Console) -> None:
+    """Each worker may hold 20 connections for sessions (luna.db) and POOL_SIZE for the hot
+    reads (luna.db_reader); a server short of them answers 503."""
+    per_worker = 20 + HOT_READ_POOL_SIZE
+    free = postgres.get("free_connections")
+    if isinstance(free, int) and free < per_worker * workers + 5:
         console.print(
             f"[yellow]warning:[/yellow] PostgreSQL has {free} free connections; "
             f"{workers} workers may want {per_worker * workers}: expect 503s (errors) under load"
@@ -552,6 +571,7 @@ def _as_dict(result: ScaleResult) -> dict:
         "generate_seconds": result.generate_seconds,
         "import_seconds": result.import_seconds,
         "worker_rss_bytes": result.worker_rss_bytes,
+        "postgresql": result.postgresql,
         "runs": result.runs,
         "speedups": result.speedups,
     }
