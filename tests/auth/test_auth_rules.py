@@ -115,6 +115,33 @@ def test_missing_token_says_how_to_authenticate(auth_client):
     assert response.json() == {"detail": "Not authenticated"}
 
 
+@pytest.mark.parametrize(
+    "authorization", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Token abc", "bearer"]
+)
+def test_an_authorization_header_without_a_bearer_token_is_not_authenticated(
+    auth_client, authorization
+):
+    response = auth_client.get("/users/", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
+
+
+def test_the_bearer_scheme_is_read_in_any_case(auth_client, tokens):
+    token = tokens.admin()["Authorization"].removeprefix("Bearer ")
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        response = auth_client.get("/users/", headers={"Authorization": f"{scheme} {token}"})
+        assert response.status_code == 200, scheme
+
+
+def test_docs_offer_the_bearer_scheme_on_every_route_but_health(auth_client):
+    schema = auth_client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            expected = None if path.startswith("/health") else [{"HTTPBearer": []}]
+            assert operation.get("security") == expected, (method, path)
+
+
 def test_token_whose_subject_is_not_a_uuid_is_rejected(auth_client, auth_settings):
     token = jwt.encode({"sub": "alice", "exp": 4102444800}, SECRET, "HS256")
     response = auth_client.get("/users/", headers=bearer(token))
