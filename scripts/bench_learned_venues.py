@@ -13,7 +13,10 @@ measures with --model (a model file is catalog-independent). With --database: me
 database as it is (imported before, e.g. with `luna import`; nothing is written to it) with
 --model. In-process (TestClient, one
 request at a time, authentication off): per request, median and p95 over --requests random
-people, after a warm-up; and the one-off context build of a window.
+people, after a warm-up; and the one-off context build of a window. With --server, instead:
+`luna serve --workers 1` on the database and wrk with one connection for --seconds (random
+requests among those people), as `luna bench` measures a single client; logging at WARNING
+in both measures (a log line per request would be part of the measurement).
 """
 
 import argparse
@@ -24,13 +27,16 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from luna.app import create_app
 from luna.bench.database import scratch_database
+from luna.bench.server import Server
+from luna.bench.wrk import Prepared, run_wrk, write_script
 from luna.config import RecoSettings, Settings
 from luna.learning.data import DEFAULT_CHECKINS
 
@@ -57,6 +63,7 @@ def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
         database_url=url,
         luna_env="test",
         luna_auth=False,
+        log_level="WARNING",
         luna_write_rate_limit="1000000/minute",
         luna_venue_model=kind,
         luna_venue_model_path=model,
@@ -94,6 +101,56 @@ def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
     }
 
 
+def measure_server(url: str, model: str, kind: str, requests: int, seed: int, seconds: int) -> dict:
+    """Single-client latency through a real server: wrk, one connection, `seconds`."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        LUNA_ENV="development",
+        LUNA_AUTH="off",
+        LOG_LEVEL="WARNING",
+        LUNA_VENUE_MODEL=kind,
+        LUNA_VENUE_MODEL_PATH=str(Path(model).resolve()),
+        LUNA_RECO_REFRESH_SECONDS="3600",
+    )
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.connect() as conn:
+        users = [str(u) for (u,) in conn.execute(text("SELECT id FROM users ORDER BY id"))]
+    engine.dispose()
+    people = random.Random(seed).choices(users, k=requests)
+    with tempfile.TemporaryDirectory() as tmp, Server(env, 1, Path(tmp) / "serve.log") as server:
+        started = time.perf_counter()
+        # The first request waits for the venue index and the model's context.
+        first = f"{server.base_url}/reco/venues/{people[0]}"
+        with urllib.request.urlopen(first, timeout=600) as answer:
+            assert answer.status == 200
+        first_ms = (time.perf_counter() - started) * 1000
+        server.wait_idle()
+        prepared = [Prepared("GET", f"/reco/venues/{user}?limit=10") for user in people]
+        script = write_script(Path(tmp), "venues", prepared, seed)
+        run_wrk(server.base_url, script, seconds=2, connections=1)  # warm-up
+        result = run_wrk(server.base_url, script, seconds=seconds, connections=1)
+    assert not any(result.errors.values()), result.errors
+    return {
+        "model": kind,
+        "server": "luna serve --workers 1, wrk -c1",
+        "requests": result.requests,
+        "first_request_ms": round(first_ms, 1),
+        "median_ms": round(result.median_ms, 2),
+        "p90_ms": round(result.p90_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
+    }
+
+
+def measure_both(url: str, model: str, args: argparse.Namespace) -> None:
+    for kind in ("heuristic", "learned"):
+        if args.server:
+            found = measure_server(url, model, kind, args.requests, args.seed, args.seconds)
+        else:
+            found = measure(url, model, kind, args.requests, args.seed)
+        print(found, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", type=Path, help="a Luna bulk folder (default: NYC check-ins)")
@@ -101,12 +158,13 @@ def main() -> None:
     parser.add_argument("--model", help="model file (default: trained on the imported world)")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--server", action="store_true", help="through luna serve and wrk")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's run (--server)")
     args = parser.parse_args()
     if args.database:
         if not args.model:
             parser.error("--database needs --model")
-        for kind in ("heuristic", "learned"):
-            print(measure(args.database, args.model, kind, args.requests, args.seed), flush=True)
+        measure_both(args.database, args.model, args)
         return
     with tempfile.TemporaryDirectory() as tmp, scratch_database("luna_learned_bench") as url:
         world = args.world
@@ -129,8 +187,7 @@ def main() -> None:
         if model is None:
             model = str(Path(tmp) / "venue_ranker.json")
             luna(url, "train", "--out", model)
-        for kind in ("heuristic", "learned"):
-            print(measure(url, model, kind, args.requests, args.seed), flush=True)
+        measure_both(url, model, args)
 
 
 if __name__ == "__main__":

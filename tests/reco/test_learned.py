@@ -231,3 +231,83 @@ def test_the_first_context_is_built_at_start_up(settings, tmp_path):
             assert time.monotonic() < deadline, "the context was never built"
             time.sleep(0.05)
     app.state.engine.dispose()
+
+
+def test_a_request_reads_the_person_through_the_hot_read_reader(client, settings, tmp_path):
+    """Once the catalog's context is built, a learned request is the heuristic's kind of
+    request: one statement on the app's `Reader` (psycopg's pool on PostgreSQL) and no
+    session of its own, then the ranking."""
+    from luna.reco import learned
+
+    user, _ = world(client)  # before the windowed app starts: its first snapshot holds it
+    path = tmp_path / "venue_ranker.json"
+    far_is_better(path)
+    windowed = settings.model_copy(update={"reco": RecoSettings(refresh_seconds=60)})
+    app = learned_app(windowed, path)
+    try:
+        with TestClient(app) as learned_client:
+            first = reco(learned_client, user)  # (waits for the context if still building)
+            reader, factory = app.state.reader, app.state.session_factory
+            statements, sessions = [], []
+
+            class CountingReader:
+                async def rows(self, statement, params):
+                    statements.append(statement)
+                    return await reader.rows(statement, params)
+
+            def counting_factory(*args, **kwargs):
+                sessions.append(1)
+                return factory(*args, **kwargs)
+
+            app.state.reader, app.state.session_factory = CountingReader(), counting_factory
+            again = reco(learned_client, user)
+            app.state.reader, app.state.session_factory = reader, factory
+    finally:
+        app.state.engine.dispose()
+    assert [r["venue_name"] for r in again] == ["10km", "7km", "4km", "1km"]
+    assert [r["venue_name"] for r in first] == [r["venue_name"] for r in again]
+    assert statements == [learned._PERSON]
+    assert sessions == []
+
+
+def test_person_rows_become_the_history_and_engagement_of_the_heuristic(monkeypatch):
+    """`person` reads `_PERSON`'s rows in one pass: the engagement is `OwnEngagement.build`'s
+    (every interaction; a venue the snapshot lacks has no position), the visits are the
+    positive interactions at snapshot venues, in local time on either side of a DST change."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from luna.errors import NotFound
+    from luna.reco import learned
+    from luna.reco.index import OwnEngagement, VenueSnapshot
+
+    ids = [uuid.UUID(int=i) for i in range(4)]
+    snapshot = VenueSnapshot.build(
+        1, [(v, f"v{i}", "bar", 40.0, -74.0, None, None) for i, v in enumerate(ids[:3])], {}
+    )
+    newer = ids[3]  # created after the snapshot
+    spring = datetime(2025, 3, 9, 6, 30, tzinfo=UTC)  # New York moves to DST at 07:00 UTC
+    rows = [
+        (40.0, -74.0, ids[2], "like", 0, spring),
+        (40.0, -74.0, ids[0], "view", 120, spring + timedelta(hours=1)),
+        (40.0, -74.0, newer, "like", 30, spring),
+        (40.0, -74.0, ids[2], "interest", 45, spring + timedelta(days=3)),
+        (40.0, -74.0, ids[0], "like", 0, spring - timedelta(days=200)),
+    ]
+    home, history, own = learned.person(rows, snapshot)
+    assert home == (40.0, -74.0)
+    expected = OwnEngagement.build(snapshot, [(ids[2], 2, 45), (ids[0], 1, 120), (newer, 1, 30)])
+    assert own.by_venue == expected.by_venue
+    for name in ("positions", "positive", "dwell"):
+        np.testing.assert_array_equal(getattr(own, name), getattr(expected, name))
+    assert history.venue.tolist() == [2, 2, 0]
+    utc = [int(t.timestamp()) for t in (spring, spring + timedelta(days=3))]
+    utc.append(int((spring - timedelta(days=200)).timestamp()))
+    assert history.utc.tolist() == utc
+    assert (history.utc - history.local).tolist() == [5 * 3600, 4 * 3600, 4 * 3600]
+    monkeypatch.setattr(learned, "FEW_TIMES", 0)  # the catalog's path (np.unique of hours)
+    np.testing.assert_array_equal(learned.local_seconds(history.utc), history.local)
+    no_interactions = learned.person([(None, None, None, None, None, None)], snapshot)
+    assert no_interactions[0] is None and len(no_interactions[1].venue) == 0
+    with pytest.raises(NotFound):
+        learned.person([], snapshot)

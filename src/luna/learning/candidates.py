@@ -33,6 +33,9 @@ HOME_RADII_KM = (1.5, 3.0, 6.0)
 POPULAR_SHORTLIST = 100
 # Relative margin of the bounds (float32 rounding of the features, summation order).
 SLACK = 1e-5
+# Area signals: the density is first computed for the venues of the best cells, this many
+# times the signal's size (enough for a tight `size`-th best value, few enough to be cheap).
+SEED_VENUES_PER_CANDIDATE = 2
 
 
 def union(n: int, parts: list[np.ndarray]) -> np.ndarray:
@@ -161,39 +164,70 @@ def _spec_candidates(view: PersonView, allowed, everywhere) -> np.ndarray:
 
 
 def _area_candidates(view: PersonView, excluded, everywhere) -> list[np.ndarray]:
-    """Local popularity (density x log visitors) and category affinity x density: bounds
-    of the density of every venue (`PersonView.density_bounds`), exact values only for the
-    venues whose upper bound reaches the `size`-th best lower bound."""
-    context = view.context
+    """Local popularity (density x log visitors) and category affinity x density. The
+    density is computed exactly, first, for the venues of the grid cells whose bound
+    (`PersonView.cell_density_upper` x the cell's largest weight) is best, until they hold
+    SEED_VENUES_PER_CANDIDATE x `size` venues that can score: their `size`-th best value is
+    reached by at least `size` venues. Then for every other venue whose own bound reaches
+    it; the venues left are below each signal's best `size` (or excluded)."""
+    context, grid = view.context, view.context.grid
+    category = context.venues.category
     log_visitors = context.log_visitors32
-    affinity = view.affinity.astype(np.float32)[context.venues.category]
-    lower, upper = view.density_bounds()
-    wanted = []  # (signal, size, mask of the venues that could be among the best; None: all)
-    for name, weight in (("local_popularity", log_visitors), ("category_near", affinity)):
-        size = CANDIDATE_SIZES[name]
-        low = lower * weight
-        if excluded is not None:
-            low[excluded] = 0.0
-        if len(low) <= size:
-            wanted.append((name, size, None))
-            continue
-        # At least `size` venues are above kth: the best are too, and within their bounds.
-        kth = float(np.partition(low, len(low) - size)[len(low) - size]) * (1 - SLACK)
-        if kth < 1e-300:  # fewer than `size` positive lower bounds: every venue, exactly
-            wanted.append((name, size, None))
-            continue
-        could = upper * weight >= kth / (1 + SLACK)
-        if excluded is not None:
-            could &= ~excluded
-        wanted.append((name, size, could))
-    if any(could is None for _, _, could in wanted):
-        exact_at = everywhere()
-    else:
-        exact_at = np.flatnonzero(wanted[0][2] | wanted[1][2])
-    density = view.area(exact_at, nearest=False)[1]  # as PersonView.features rounds them:
-    values = {
-        "local_popularity": (density * log_visitors[exact_at]).astype(np.float32),
-        "category_near": affinity[exact_at] * density.astype(np.float32),
+    affinity = view.affinity.astype(np.float32)
+    upper = view.cell_density_upper()
+    # Per signal: each venue's weight, the largest of each cell's, and how many venues of
+    # each cell can score (a positive weight, not excluded).
+    weights = {
+        "local_popularity": (log_visitors, context.cell_max_log_visitors),
+        "category_near": (
+            affinity[category],
+            (np.sign(context.cell_category_count) * affinity).max(axis=1),
+        ),
     }
-    # Every venue left out of `exact_at` is below each signal's best `size` (or excluded).
-    return [largest(values[name].astype(np.float64), exact_at, size) for name, size, _ in wanted]
+    if excluded is None:
+        can_score = {
+            "local_popularity": context.cell_visited_count,
+            "category_near": context.cell_category_count @ (affinity > 0),
+        }
+    else:
+        can_score = {
+            name: np.bincount(grid.cell_of, weights=(weight > 0) & ~excluded, minlength=len(upper))
+            for name, (weight, _) in weights.items()
+        }
+
+    def allowed(positions: np.ndarray) -> np.ndarray:
+        return positions if excluded is None else positions[~excluded[positions]]
+
+    def values(name: str, at: np.ndarray, density: np.ndarray) -> np.ndarray:
+        if name == "local_popularity":  # as PersonView.features rounds them
+            return (density * log_visitors[at]).astype(np.float32).astype(np.float64)
+        return (affinity[category[at]] * density.astype(np.float32)).astype(np.float64)
+
+    def exactly(at: np.ndarray, density: np.ndarray) -> list[np.ndarray]:
+        return [largest(values(n, at, density), at, CANDIDATE_SIZES[n]) for n in weights]
+
+    cell_bound = {name: upper * cell_weight for name, (_, cell_weight) in weights.items()}
+    seed_cells = []
+    for name, bound in cell_bound.items():
+        best_first = np.argsort(-bound, kind="stable")
+        wanted = SEED_VENUES_PER_CANDIDATE * CANDIDATE_SIZES[name]
+        enough = int(np.searchsorted(np.cumsum(can_score[name][best_first]), wanted)) + 1
+        seed_cells.append(best_first[:enough])
+    seed = allowed(grid.venues_in(np.unique(np.concatenate(seed_cells))))
+    seed_density = view.area(seed, nearest=False)[1]
+    more = []
+    for name, bound in cell_bound.items():
+        size = CANDIDATE_SIZES[name]
+        best, kth = largest_and_kth(values(name, seed, seed_density), seed, size)
+        if len(best) < size:  # fewer than `size` can score: every venue, exactly
+            exact_at = everywhere()
+            return exactly(exact_at, view.area(exact_at, nearest=False)[1])
+        venues = allowed(grid.venues_in(np.flatnonzero(bound * (1 + SLACK) >= kth)))
+        venue_bound = upper[grid.cell_of[venues]] * weights[name][0][venues]
+        more.append(venues[venue_bound * (1 + SLACK) >= kth])
+    seen = np.zeros(len(context.venues), dtype=bool)
+    seen[seed] = True
+    rest = union(len(context.venues), more)
+    rest = rest[~seen[rest]]
+    density = np.concatenate([seed_density, view.area(rest, nearest=False)[1]])
+    return exactly(np.concatenate([seed, rest]), density)

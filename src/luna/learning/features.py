@@ -18,6 +18,7 @@ and constants as `luna.reco.heuristic` (its `RecoSettings`), vectorised; a test 
 against `luna.reco.heuristic.all_venue_scores`.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -103,6 +104,26 @@ class CatalogContext:
     log_recent: np.ndarray  # log1p(recent)
     by_popularity: np.ndarray  # positions, most popular first (ties: position order)
     grid: "VenueGrid"
+
+    @functools.cached_property
+    def cell_max_log_visitors(self) -> np.ndarray:
+        """Per grid cell, the largest `log_visitors32` of its venues (float32)."""
+        best = np.zeros(self.grid.lat_bounds.shape[1], dtype=np.float32)
+        np.maximum.at(best, self.grid.cell_of, self.log_visitors32)
+        return best
+
+    @functools.cached_property
+    def cell_visited_count(self) -> np.ndarray:
+        """Per grid cell, how many of its venues have a visitor."""
+        cells = self.grid.lat_bounds.shape[1]
+        return np.bincount(self.grid.cell_of[self.log_visitors32 > 0], minlength=cells)
+
+    @functools.cached_property
+    def cell_category_count(self) -> np.ndarray:
+        """(n_cells, n_categories) float64: how many venues of each category each cell holds."""
+        counts = np.zeros((self.grid.lat_bounds.shape[1], self.venues.n_categories))
+        np.add.at(counts, (self.grid.cell_of, self.venues.category), 1.0)
+        return counts
 
 
 @dataclass(frozen=True)
@@ -323,6 +344,18 @@ class VenueGrid:
             np.stack([lng_lo - margin_lng, lng_lo + cell_lng + margin_lng]),
         )
 
+    @functools.cached_property
+    def cell_start(self) -> np.ndarray:
+        """`order[cell_start[c]:cell_start[c + 1]]` are the venues of cell c (the cells
+        are in key order, as `order`)."""
+        counts = np.bincount(self.cell_of, minlength=self.lat_bounds.shape[1])
+        return np.concatenate([[0], np.cumsum(counts)])
+
+    def venues_in(self, cells: np.ndarray) -> np.ndarray:
+        """The positions of every venue in `cells` (cell indices)."""
+        start = self.cell_start
+        return self.order[ranges(start[cells], start[cells + 1])]
+
     def boxes(
         self, lat_lo: np.ndarray, lat_hi: np.ndarray, lng_lo: np.ndarray, lng_hi: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -504,35 +537,23 @@ class PersonView:
         closeness *= self.anchor_weight
         return dist_area, closeness.sum(axis=1)
 
-    def density_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds (float32) of the area density of every venue, from the
-        nearest and farthest points of its grid cell to each usual place (a few hundred
-        cells, not tens of thousands of venues, times the usual places)."""
+    def cell_density_upper(self) -> np.ndarray:
+        """Per grid cell, an upper bound (float32) of the area density of every venue in it,
+        from the nearest point of the cell to each usual place (a few hundred cells, not
+        tens of thousands of venues, times the usual places)."""
         grid, own = self.context.grid, self.anchors
         lat = self.context.venues.lat[own]
         lng = self.context.venues.lng[own]
-        km_lng = KM_PER_DEGREE_LNG_EQUATOR * self.context.cos_lat
-        below_lat = grid.lat_bounds[0][:, None] - lat  # > 0: the cell is north of the place
-        above_lat = lat - grid.lat_bounds[1][:, None]
-        below_lng = grid.lng_bounds[0][:, None] - lng
-        above_lng = lng - grid.lng_bounds[1][:, None]
-        y = np.stack(
-            [np.maximum(np.maximum(below_lat, above_lat), 0.0), -np.minimum(below_lat, above_lat)]
-        )
-        x = np.stack(
-            [np.maximum(np.maximum(below_lng, above_lng), 0.0), -np.minimum(below_lng, above_lng)]
-        )
-        y *= KM_PER_DEGREE_LAT
-        x *= km_lng
-        km = np.sqrt(x * x + y * y) / AREA_SCALE_KM  # [nearest, farthest] point of each cell
+        # How far the cell lies beyond the place, north or south (east or west); 0 inside.
+        y = np.maximum(grid.lat_bounds[0][:, None] - lat, lat - grid.lat_bounds[1][:, None])
+        x = np.maximum(grid.lng_bounds[0][:, None] - lng, lng - grid.lng_bounds[1][:, None])
+        y = np.maximum(y, 0.0) * KM_PER_DEGREE_LAT
+        x = np.maximum(x, 0.0) * (KM_PER_DEGREE_LNG_EQUATOR * self.context.cos_lat)
         # In float32 (exp is 4 times faster): exp(-80) is still a normal float32, so the
-        # nearest distances are capped there (a larger upper bound); the farthest may
-        # underflow to 0 (a smaller lower bound). Rounding: well below BOUND_SLACK.
-        km[0] = np.minimum(km[0], 80.0)
-        near, far = np.exp(-km.astype(np.float32)) @ self.anchor_weight.astype(np.float32)
-        upper = near * np.float32(1 + BOUND_SLACK)
-        lower = far * np.float32(1 - BOUND_SLACK)
-        return lower[grid.cell_of], upper[grid.cell_of]
+        # distances are capped there (a larger bound). Rounding: well below BOUND_SLACK.
+        km = np.minimum(np.sqrt(x * x + y * y) / AREA_SCALE_KM, 80.0)
+        near = np.exp(-km.astype(np.float32)) @ self.anchor_weight.astype(np.float32)
+        return near * np.float32(1 + BOUND_SLACK)
 
     def features(self, at: np.ndarray) -> np.ndarray:
         """(len(at), N_FEATURES) float32, columns in FEATURE_NAMES order."""

@@ -124,12 +124,18 @@ async def recommend_venues(
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     constraints, limit = query.constraints(), query.limit
-    if service.venues_use_session(settings.reco, ranker):
+    if service.venues_use_session(settings.reco):
         results = await run_read_only(
             request,
             lambda session: service.recommend_venues_in_session(
-                session, user_id, limit, settings.reco, constraints, index, ranker
+                session, user_id, limit, settings.reco, constraints
             ),
+        )
+    elif ranker is not None:
+        from luna.reco import learned  # scipy and LightGBM load only with a learned model
+
+        results = await learned.recommend_venues_learned(
+            request.app.state.reader, index, user_id, limit, settings.reco, constraints, ranker
         )
     else:
         results = await service.recommend_venues(

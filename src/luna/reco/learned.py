@@ -11,9 +11,11 @@ The ranker (`luna.learning.serving.LearnedVenueRanker`, what `luna train` writes
   so no request waits for it; a changed catalog (a venue added or removed) is built in the
   request that first sees it.
 - the person's history: their home and every interaction with its time, in ONE statement
-  per request (`_PERSON`). Positive interactions (like, interest) are the visits the model
-  learned from, as in `luna.learning.database` (no dwell: check-ins have none; local time is
-  New York's); every interaction counts for `exclude_visited`, as in the heuristic.
+  per request (`_PERSON`), read as the heuristic route reads its own (`luna.db_reader`: on
+  PostgreSQL psycopg's pool in the event loop, no session or thread hop). Positive
+  interactions (like, interest) are the visits the model learned from, as in
+  `luna.learning.database` (no dwell: check-ins have none; local time is New York's); every
+  interaction counts for `exclude_visited`, as in the heuristic.
 
 The same hard constraints as the heuristic (`luna.reco.index.admitted`) leave venues out
 before ranking; `exclude_visited` ("something new") uses the booster trained for venues new
@@ -37,8 +39,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from luna.config import RecoSettings, Settings
+from luna.db import READ_ONLY
+from luna.db_reader import Reader
 from luna.errors import NotFound, validation_error
 from luna.learning.database import LOCAL_TIME_ZONE
 from luna.learning.features import (
@@ -53,6 +58,7 @@ from luna.models.enums import POSITIVE_INTERACTION_TYPES
 from luna.reco import heuristic
 from luna.reco import index as venue_index
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
+from luna.reco.heuristic import Engagement
 from luna.reco.index import OwnEngagement, VenueIndex, VenueScores, VenueSnapshot
 from luna.reco.schemas import VenueFeatures, VenueRecommendation
 from luna.reco.service import venue_result
@@ -83,6 +89,8 @@ _PERSON = (
 # every positive interaction (about 12 s at 4 million), so not every index window rebuilds it.
 # Popularity, trends and neighbours move slowly; the person's own history is always fresh.
 CONTEXT_MAX_AGE_SECONDS = 600.0
+# Up to this many times, local_seconds looks each one's offset up (no np.unique).
+FEW_TIMES = 256
 _EVERYONE = select(Interaction.user_id, Interaction.venue_id, Interaction.occurred_at).where(
     Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
 )
@@ -108,9 +116,10 @@ def load_venue_ranker(
 
 def local_seconds(utc: np.ndarray) -> np.ndarray:
     """Wall-clock seconds in Luna's city (LOCAL_TIME_ZONE) for UTC epoch seconds; the offset
-    is looked up once per distinct hour."""
-    if len(utc) == 0:
-        return utc.copy()
+    is computed once per distinct hour (and cached)."""
+    if len(utc) <= FEW_TIMES:  # one person's: a lookup each is cheaper than finding the hours
+        hours = (utc // 3600).tolist()
+        return utc + np.array([_offset_seconds(h * 3600) for h in hours], dtype=np.int64)
     hours, inverse = np.unique(utc // 3600, return_inverse=True)
     offsets = np.array([_offset_seconds(int(h) * 3600) for h in hours.tolist()], dtype=np.int64)
     return utc + offsets[inverse.ravel()]
@@ -203,34 +212,49 @@ class LearnedVenues:
 
     def context(self, session: Session, snapshot: VenueSnapshot) -> CatalogContext:
         """The context of `snapshot` (built now, or the previous one's while it builds)."""
+        found = self.ready_context(snapshot)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._reuse(snapshot)
+            if found is not None:
+                return found
+            context = self._build(session, snapshot)
+            self._store(snapshot, context)
+            return context
+
+    def ready_context(self, snapshot: VenueSnapshot) -> CatalogContext | None:
+        """`context(snapshot)` when it needs no build in the request (None: it does)."""
         found = self._contexts.get(snapshot)
         if found is not None:
             return found
         with self._lock:
-            found = self._contexts.get(snapshot)
-            if found is not None:
-                return found
-            previous = self._latest
-            if (
-                self._session_factory is not None
-                and previous is not None
-                # Not with LUNA_RECO_REFRESH_SECONDS=0 (every snapshot is window 0); the same
-                # window again: the index loaded it twice (e.g. at start-up, concurrently).
-                and 0 < previous[0] <= snapshot.window
-                and previous[1] == snapshot.ids
-            ):
-                # A later window (or the same), same catalog: the previous context serves; it
-                # is rebuilt (in a thread, the previous one serving meanwhile) once it is
-                # CONTEXT_MAX_AGE old.
-                if self._clock() - self._built_at < CONTEXT_MAX_AGE_SECONDS:
-                    self._contexts[snapshot] = previous[2]
-                    self._latest = (snapshot.window, snapshot.ids, previous[2])
-                else:
-                    self._rebuild_in_background(snapshot, self._session_factory)
-                return previous[2]
-            context = self._build(session, snapshot)
-            self._store(snapshot, context)
-            return context
+            return self._reuse(snapshot)
+
+    def _reuse(self, snapshot: VenueSnapshot) -> CatalogContext | None:
+        """Under the lock: the context `snapshot` can serve with without building one now."""
+        found = self._contexts.get(snapshot)
+        if found is not None:
+            return found
+        previous = self._latest
+        if (
+            self._session_factory is not None
+            and previous is not None
+            # Not with LUNA_RECO_REFRESH_SECONDS=0 (every snapshot is window 0); the same
+            # window again: the index loaded it twice (e.g. at start-up, concurrently).
+            and 0 < previous[0] <= snapshot.window
+            and previous[1] == snapshot.ids
+        ):
+            # A later window (or the same), same catalog: the previous context serves; it
+            # is rebuilt (in a thread, the previous one serving meanwhile) once it is
+            # CONTEXT_MAX_AGE old.
+            if self._clock() - self._built_at < CONTEXT_MAX_AGE_SECONDS:
+                self._contexts[snapshot] = previous[2]
+                self._latest = (snapshot.window, snapshot.ids, previous[2])
+            else:
+                self._rebuild_in_background(snapshot, self._session_factory)
+            return previous[2]
+        return None
 
     def _build(self, session: Session, snapshot: VenueSnapshot) -> CatalogContext:
         started = time.perf_counter()
@@ -249,6 +273,14 @@ class LearnedVenues:
         self._contexts[snapshot] = context
         self._latest = (snapshot.window, snapshot.ids, context)
         self._built_at = self._clock()
+
+    def context_in_new_session(self, snapshot: VenueSnapshot) -> CatalogContext:
+        """`context(snapshot)` on a session of its own (for a request without one)."""
+        if self._session_factory is None:
+            raise RuntimeError("LearnedVenues needs a session factory to build contexts")
+        with self._session_factory() as session:
+            session.connection(execution_options={READ_ONLY: True})
+            return self.context(session, snapshot)
 
     def _rebuild_in_background(
         self, snapshot: VenueSnapshot, session_factory: sessionmaker[Session]
@@ -274,48 +306,80 @@ class LearnedVenues:
 
 
 def person(
-    session: Session, user_id: uuid.UUID, snapshot: VenueSnapshot
+    rows: Sequence[Sequence], snapshot: VenueSnapshot
 ) -> tuple[tuple[float, float] | None, PersonHistory, OwnEngagement]:
     """The person's home, their visit history at snapshot positions, and their engagement
-    per venue (for `exclude_visited` and the reasons): one statement."""
-    rows = session.connection().execute(_PERSON, {"user_id": user_id}).all()
+    per venue (for `exclude_visited` and the reasons), from the rows of `_PERSON`."""
     if not rows:
         raise NotFound("User not found")
     lat, lng = rows[0][0], rows[0][1]
     home = (lat, lng) if lat is not None and lng is not None else None
-    engagement: dict[uuid.UUID, list[int]] = {}
+    position = snapshot.position
+    # Per venue: [positive count, dwell seconds, snapshot position or None], first seen first.
+    engagement: dict[uuid.UUID, list] = {}
     venues, utc = [], []
     for _, _, venue_id, kind, dwell, occurred_at in rows:
         if venue_id is None:
             continue
-        positive = str(kind) in POSITIVE
-        totals = engagement.setdefault(venue_id, [0, 0])
-        totals[0] += positive
+        totals = engagement.get(venue_id)
+        if totals is None:
+            totals = engagement[venue_id] = [0, 0, position.get(venue_id)]
         totals[1] += dwell or 0
-        p = snapshot.position.get(venue_id)
-        if positive and p is not None:
-            venues.append(p)
-            utc.append(_epoch(occurred_at))
+        if str(kind) in POSITIVE:
+            totals[0] += 1
+            if totals[2] is not None:
+                venues.append(totals[2])
+                utc.append(_epoch(occurred_at))
     utc_array = np.array(utc, dtype=np.int64)
     history = PersonHistory.of_visits(
         np.array(venues, dtype=np.int64), utc_array, local_seconds(utc_array), home
     )
-    own = OwnEngagement.build(snapshot, [(v, p, d) for v, (p, d) in engagement.items()])
+    # OwnEngagement.build, without looking the positions up again.
+    known = [(p, n, d) for n, d, p in engagement.values() if p is not None]
+    own = OwnEngagement(
+        by_venue={v: Engagement(n, d) for v, (n, d, _) in engagement.items()},
+        positions=np.array([p for p, _, _ in known], dtype=np.int64),
+        positive=np.array([n for _, n, _ in known], dtype=np.float64),
+        dwell=np.array([d for _, _, d in known], dtype=np.float64),
+    )
     return home, history, own
 
 
-def recommend_venues_learned(
-    session: Session,
+async def recommend_venues_learned(
+    reader: Reader,
+    index: VenueIndex,
     user_id: uuid.UUID,
     limit: int,
     settings: RecoSettings,
     constraints: VenueConstraints,
-    index: VenueIndex,
     ranker: LearnedVenues,
 ) -> list[VenueRecommendation]:
-    """The heuristic route's answer, ranked by the learned model (module docstring)."""
-    snapshot = index.snapshot(session)
-    home, history, own = person(session, user_id, snapshot)
+    """The heuristic route's answer, ranked by the learned model (module docstring). The
+    person is read as the heuristic reads them (`Reader`: on PostgreSQL psycopg's pool in the
+    event loop, without a session or a thread hop), then ranked."""
+    rows = await reader.rows(_PERSON, {"user_id": user_id})
+    if not rows:  # before any catalog work
+        raise NotFound("User not found")
+    snapshot = await index.current()
+    context = ranker.ready_context(snapshot)
+    if context is None:  # a new catalog (or every request reloads): built in this request
+        context = await run_in_threadpool(ranker.context_in_new_session, snapshot)
+    # In the event loop, as the heuristic scores: a worker-thread hop cost 0.5-1 ms of a
+    # ~10 ms request at S3 (in-process, busy 2-core machine), and the ranking holds the GIL
+    # for most of its ~4 ms anyway (LightGBM's part releases it).
+    return rank(snapshot, context, rows, limit, constraints, ranker.ranker)
+
+
+def rank(
+    snapshot: VenueSnapshot,
+    context: CatalogContext,
+    rows: Sequence[Sequence],
+    limit: int,
+    constraints: VenueConstraints,
+    ranker: "LearnedVenueRanker",
+) -> list[VenueRecommendation]:
+    """The CPU part of a request: the person's `_PERSON` rows ranked against the catalog."""
+    home, history, own = person(rows, snapshot)
     origin = constraints.origin(home)
     if constraints.max_distance_km is not None and origin is None:
         raise validation_error(  # the heuristic's error (luna.reco.service._origin)
@@ -326,7 +390,6 @@ def recommend_venues_learned(
         history = PersonHistory(
             history.venue, history.utc, history.local, history.positive, history.dwell, origin
         )
-    context = ranker.context(session, snapshot)
     # Distances to every venue only for a distance constraint (the model computes its own
     # for the venues it looks at; admitted() reads only the distances of its VenueScores).
     n = len(snapshot)
@@ -338,9 +401,7 @@ def recommend_venues_learned(
         snapshot, VenueScores(zeros, distance, zeros, zeros, zeros), constraints, own
     )
     mode = "new" if constraints.exclude_visited else "all"
-    result = ranker.ranker.score(
-        context, history, int(time.time()), None if mask is None else ~mask, mode
-    )
+    result = ranker.score(context, history, int(time.time()), None if mask is None else ~mask, mode)
     best = result.top(limit)
     if origin is not None and distance is None:
         distance_at = venue_index.distances_km(snapshot, origin, best)
@@ -361,11 +422,12 @@ SPEC_COLUMNS = tuple(FEATURE_NAMES.index(f"spec_{t}") for t in ("spatial", "pref
 POPULARITY_COLUMN = FEATURE_NAMES.index("spec_popularity")
 
 
-def model_features(row: np.ndarray, names: Sequence[str] = FEATURE_NAMES) -> VenueFeatures:
-    values = row.astype(np.float64).tolist()
+def model_features(values: list[float], names: Sequence[str] = FEATURE_NAMES) -> VenueFeatures:
+    """The `features` of a result from its feature row (as floats; NaN is null). Constructed
+    without validation: every value is a float or None already."""
     extra = {n: (None if v != v else v) for n, v in zip(names, values, strict=True)}
     spatial, preference = (values[i] for i in SPEC_COLUMNS)
-    return VenueFeatures(
+    return VenueFeatures.model_construct(
         spatial=spatial, preference=preference, popularity=values[POPULARITY_COLUMN], **extra
     )
 
@@ -381,19 +443,21 @@ def _results(
 ) -> list[VenueRecommendation]:
     """The venues at positions `best` (in that order) with their scores, features and
     distances (row for row)."""
+    kms = [None] * len(best) if distance is None else distance.tolist()
+    rows = features.astype(np.float64).tolist()
     results = []
-    for rank, i in enumerate(best.tolist()):
-        km = None if distance is None else float(distance[rank])
+    for i, score, km, row in zip(best.tolist(), scores.tolist(), kms, rows, strict=True):
+        venue_id = snapshot.ids[i]
         results.append(
             venue_result(
-                snapshot.ids[i],
+                venue_id,
                 snapshot.names[i],
                 snapshot.categories[i],
-                float(scores[rank]),
+                score,
                 km,
-                model_features(features[rank]),
+                model_features(row),
                 constraints.origin_label,
-                own.by_venue.get(snapshot.ids[i], heuristic.NO_ENGAGEMENT),
+                own.by_venue.get(venue_id, heuristic.NO_ENGAGEMENT),
                 int(snapshot.popularity_bucket[i]) or None,
             )
         )

@@ -7,7 +7,6 @@ and `reasons`).
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -36,9 +35,6 @@ from luna.social import repository as social_repository
 from luna.users import repository as user_repository
 from luna.users import service as user_service
 from luna.venues import repository as venue_repository
-
-if TYPE_CHECKING:
-    from luna.reco.learned import LearnedVenues
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -93,25 +89,17 @@ def recommend_venues_in_session(
     limit: int,
     settings: RecoSettings,
     constraints: VenueConstraints,
-    index: VenueIndex,
-    ranker: "LearnedVenues | None",
 ) -> list[VenueRecommendation]:
-    """The other ways to rank, on the request's session: the learned ranker
-    (LUNA_VENUE_MODEL=learned; luna.reco.learned) or the reference path (LUNA_RECO_ENGINE=
-    reference: candidates from SQL on every request, scored row by row)."""
-    if ranker is not None and settings.engine != "reference":
-        from luna.reco import learned  # scipy and LightGBM load only with a learned model
-
-        return learned.recommend_venues_learned(
-            session, user_id, limit, settings, constraints, index, ranker
-        )
+    """The reference path (LUNA_RECO_ENGINE=reference), on the request's session: candidates
+    from SQL on every request, scored row by row."""
     return _recommend_venues_reference(session, user_id, limit, settings, constraints)
 
 
-def venues_use_session(settings: RecoSettings, ranker: "LearnedVenues | None") -> bool:
-    """Whether venue recommendations take `recommend_venues_in_session` (else the default,
-    `recommend_venues`)."""
-    return ranker is not None or settings.engine == "reference"
+def venues_use_session(settings: RecoSettings) -> bool:
+    """Whether venue recommendations take `recommend_venues_in_session` (else the learned
+    ranker when LUNA_VENUE_MODEL=learned, luna.reco.learned, or the default,
+    `recommend_venues`; both read through the hot-read `Reader`)."""
+    return settings.engine == "reference"
 
 
 def venue_result(
