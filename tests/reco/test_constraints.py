@@ -163,3 +163,23 @@ def test_no_constraint_gives_the_spec_ranking(client, home):
 )
 def test_invalid_constraints_are_422(client, home, params, loc):
     assert_invalid(client.get(f"/reco/venues/{home['id']}", params=params), *loc)
+
+
+def test_the_query_string_is_read_as_fastapi_reads_a_query_model(client, home):
+    """The route parses its query itself (luna.reco.endpoints.venue_constraints_query)."""
+    for name, km in (("a", 1), ("b", 2.9), ("c", 3.1)):
+        at_km(client, name, km)
+    url = f"/reco/venues/{home['id']}"
+    # A repeated scalar: the last one counts. Unknown names are ignored. Booleans as words.
+    got = client.get(f"{url}?max_distance_km=1.5&max_distance_km=3&limit=100&colour=blue")
+    assert venue_names(got.json()) == ["a", "b"]
+    assert len(client.get(f"{url}?limit=1&limit=2").json()) == 2
+    client.post(
+        f"/venues/{got.json()[0]['venue_id']}/interactions",
+        json={"user_id": home["id"], "interaction_type": "view"},
+    )
+    assert len(client.get(f"{url}?exclude_visited=yes").json()) == 2
+    assert len(client.get(f"{url}?exclude_visited=off").json()) == 3
+    # A 422 points into the query, as FastAPI's own.
+    error = client.get(f"{url}?limit=abc").json()["detail"][0]
+    assert error["loc"] == ["query", "limit"] and error["type"] == "int_parsing"
