@@ -173,7 +173,7 @@ def _run_scale(
     sample = synthetic.load_sample(folder)
     logs = options.out / "logs"
     with _database(options, name) as url:
-        env = _server_env(options, url)
+        env = server_env(options, url)
         step(f"{name}: luna import")
         result.import_seconds = run_import(folder, env, logs / f"{name}-import.log")
         console.print(
@@ -187,7 +187,7 @@ def _run_scale(
                 "PostgreSQL " + ", ".join(f"{k} {result.postgresql[k]}" for k in POSTGRES_SETTINGS)
             )
         _warn_if_few_connections(result.postgresql, options.workers, console)
-        requests = _prepare(options, name, sample, env["LUNA_JWT_SECRET"])
+        requests = prepare_requests(options, name, sample, env["LUNA_JWT_SECRET"])
         reads = [r for r in options.routes if not r.write]
         writes = [r for r in options.routes if r.write]
         if name in options.reference_at:
@@ -199,7 +199,7 @@ def _run_scale(
             with Server(reference_env, options.workers, log) as reference:
                 advance()
                 for route in (r for r in reads if r.compare_reference):
-                    result.runs += _drive(
+                    result.runs += drive(
                         options,
                         name,
                         route,
@@ -215,7 +215,7 @@ def _run_scale(
             advance()
             rss_seen: dict[int, int] = {}
             for route in [*reads, *writes]:
-                result.runs += _drive(options, name, route, server, requests[route.key], step)
+                result.runs += drive(options, name, route, server, requests[route.key], step)
                 _note_rss(server, rss_seen)
                 advance()
                 advance()
@@ -224,13 +224,13 @@ def _run_scale(
     return result
 
 
-def _drive(
+def drive(
     options: BenchOptions,
     scale: str,
     route: Route,
     server: Server,
     script: Path,
-    step: Callable[[str], None],
+    step: Callable[[str], None] = lambda _description: None,
     engine: str = "default",
 ) -> list[dict]:
     """Warm up, then one connection, then `connections` connections."""
@@ -320,7 +320,9 @@ def _ratio(a: float, b: float) -> float | None:
 # Requests -------------------------------------------------------------------------------
 
 
-def _prepare(options: BenchOptions, scale: str, sample: dict, secret: str) -> dict[str, Path]:
+def prepare_requests(
+    options: BenchOptions, scale: str, sample: dict, secret: str
+) -> dict[str, Path]:
     """One wrk script per route, with the sample's people and their own tokens."""
     settings = Settings(luna_jwt_secret=secret)
     users: list[str] = sample["user_ids"]
@@ -507,7 +509,7 @@ def _warn_if_few_connections(postgres: dict, workers: int, console: Console) -> 
         )
 
 
-def _server_env(options: BenchOptions, url: str) -> dict[str, str]:
+def server_env(options: BenchOptions, url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
