@@ -183,3 +183,21 @@ def test_the_query_string_is_read_as_fastapi_reads_a_query_model(client, home):
     # A 422 points into the query, as FastAPI's own.
     error = client.get(f"{url}?limit=abc").json()["detail"][0]
     assert error["loc"] == ["query", "limit"] and error["type"] == "int_parsing"
+
+
+def test_docs_list_every_constraint_as_a_query_parameter(client):
+    operation = client.get("/openapi.json").json()["paths"]["/reco/venues/{user_id}"]["get"]
+    where = {p["name"]: p["in"] for p in operation["parameters"]}
+    assert where == {
+        "user_id": "path",
+        "max_distance_km": "query",
+        "max_price_level": "query",
+        "categories": "query",
+        "min_rating": "query",
+        "exclude_visited": "query",
+        "near_lat": "query",
+        "near_lng": "query",
+        "limit": "query",
+    }
+    limit = next(p for p in operation["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 100 and limit["required"] is False
