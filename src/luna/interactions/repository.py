@@ -43,7 +43,7 @@ positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
 
 
-_COPY_COLUMNS = (
+_INTERACTION_COLUMNS = (
     "id",
     "user_id",
     "venue_id",
@@ -79,8 +79,8 @@ _FIRST_UNKNOWN = """
     LIMIT 1
 """
 _INSERT_STAGED = f"""
-    INSERT INTO interactions ({", ".join(_COPY_COLUMNS)})
-    SELECT {", ".join(_COPY_COLUMNS)} FROM interaction_batch
+    INSERT INTO interactions ({", ".join(_INTERACTION_COLUMNS)})
+    SELECT {", ".join(_INTERACTION_COLUMNS)} FROM interaction_batch
 """
 # In key order: concurrent batches then lock shared rows in the same order (no deadlock).
 _ADD_STAGED_ENGAGEMENT = """
@@ -168,7 +168,7 @@ _columns = Interaction.__table__.c
 _inserted = (
     pg_insert(Interaction)
     .from_select(
-        list(_COPY_COLUMNS),
+        list(_INTERACTION_COLUMNS),
         select(
             bindparam("id", type_=_columns.id.type),
             _target.c.user_id,

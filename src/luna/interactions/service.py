@@ -19,7 +19,9 @@ from luna.venues import repository as venue_repository
 def log_interaction(
     session: Session, venue_id: uuid.UUID, data: InteractionCreate
 ) -> InteractionRead:
-    """Three statements (user and venue, the row, the category totals): a hot route."""
+    """On a session (SQLite; PostgreSQL without the app's lifespan): three statements (user
+    and venue, the row, the category totals). The app on PostgreSQL takes
+    `log_interaction_in_one_statement`."""
     user_exists, venue_exists, category = repository.user_and_venue(session, data.user_id, venue_id)
     if not venue_exists:
         raise NotFound("Venue not found")
@@ -64,7 +66,8 @@ def _new_row(venue_id: uuid.UUID, data: InteractionCreate) -> dict[str, Any]:
 
 
 def log_batch(session: Session, items: list[BatchItem]) -> int:
-    """All or nothing: every user and venue must exist, or nothing is written."""
+    """All or nothing: every user and venue must exist, or nothing is written. PostgreSQL
+    checks and writes in SQL from one COPY (`repository.insert_batch_staged`)."""
     if session.connection().dialect.name == "postgresql":
         unknown = repository.insert_batch_staged(session, items, utcnow())
         if unknown is not None:
