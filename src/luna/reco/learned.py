@@ -58,7 +58,6 @@ from luna.models.enums import POSITIVE_INTERACTION_TYPES
 from luna.reco import heuristic
 from luna.reco import index as venue_index
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
-from luna.reco.heuristic import Engagement
 from luna.reco.index import OwnEngagement, VenueIndex, VenueScores, VenueSnapshot
 from luna.reco.schemas import VenueFeatures, VenueRecommendation
 from luna.reco.service import venue_result
@@ -334,14 +333,7 @@ def person(
     history = PersonHistory.of_visits(
         np.array(venues, dtype=np.int64), utc_array, local_seconds(utc_array), home
     )
-    # OwnEngagement.build, without looking the positions up again.
-    known = [(p, n, d) for n, d, p in engagement.values() if p is not None]
-    own = OwnEngagement(
-        by_venue={v: Engagement(n, d) for v, (n, d, _) in engagement.items()},
-        positions=np.array([p for p, _, _ in known], dtype=np.int64),
-        positive=np.array([n for _, n, _ in known], dtype=np.float64),
-        dwell=np.array([d for _, _, d in known], dtype=np.float64),
-    )
+    own = OwnEngagement.build(snapshot, [(v, n, d) for v, (n, d, _) in engagement.items()])
     return home, history, own
 
 
