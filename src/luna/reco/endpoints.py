@@ -56,8 +56,8 @@ IncludeSuggested = Annotated[
 
 
 class VenueConstraintsQuery(BaseModel):
-    """Optional hard constraints of `GET /reco/venues/{user_id}` (query parameters; one
-    model is validated in one pass, where seven parameters cost FastAPI seven)."""
+    """Optional hard constraints of `GET /reco/venues/{user_id}` and its `limit` (query
+    parameters, read by `venue_constraints_query` and validated in one pass)."""
 
     max_distance_km: float | None = Field(
         None, gt=0, le=20038, description="Only venues within this distance"
@@ -103,6 +103,10 @@ class VenueConstraintsQuery(BaseModel):
         )
 
 
+_QUERY_FIELDS = frozenset(VenueConstraintsQuery.model_fields)
+_QUERY_LISTS = frozenset({"categories"})
+
+
 async def venue_constraints_query(request: Request) -> VenueConstraintsQuery:
     """`VenueConstraintsQuery` from the query string, as `Annotated[..., Query()]` would give
     it (the last of a repeated scalar, every `categories`, other names ignored, 422s located
@@ -120,10 +124,6 @@ async def venue_constraints_query(request: Request) -> VenueConstraintsQuery:
         raise RequestValidationError(
             [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
         ) from None
-
-
-_QUERY_FIELDS = frozenset(VenueConstraintsQuery.model_fields)
-_QUERY_LISTS = frozenset({"categories"})
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
