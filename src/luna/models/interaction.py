@@ -23,13 +23,14 @@ class Interaction(IdMixin, CreatedAtMixin, Base):
 
     __table_args__ = (
         # A user's history (newest first) and per-(user, venue) engagement; on PostgreSQL
-        # the latter covers what engagement sums, so the recommenders' reads are index-only.
+        # the latter covers what engagement sums and the learned ranker's history reads,
+        # so the recommenders' reads are index-only.
         Index("ix_interactions_user_id_occurred_at", "user_id", "occurred_at"),
         Index(
             "ix_interactions_user_id_venue_id",
             "user_id",
             "venue_id",
-            postgresql_include=["interaction_type", "dwell_time_seconds"],
+            postgresql_include=["interaction_type", "dwell_time_seconds", "occurred_at"],
         ),
         # Venue popularity and "who engaged with this venue".
         Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
