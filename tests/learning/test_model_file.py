@@ -89,3 +89,42 @@ def test_serving_scores_every_venue_and_ranks_candidates_first(tmp_path):
     new = ranker.score(context, history, now + DAY, exclude=excluded, mode="new")
     assert np.isneginf(new.scores[excluded]).all()
     assert np.isfinite(np.delete(new.scores, excluded)).all()
+
+
+def test_compiled_trees_score_and_rank_as_lightgbm():
+    """Serving predicts with the boosters compiled by lleaves: the same scores as LightGBM's
+    but for the summation order's last bits, hence the same ranking, missing values too."""
+    rng = np.random.default_rng(3)
+    x = rng.random((3000, N_FEATURES))
+    x[rng.random(x.shape) < 0.1] = np.nan  # e.g. no home: distances are NaN
+    y = np.clip(np.floor(np.nan_to_num(x[:, 0] + x[:, 6] * x[:, 11]) * 2), 0, 3)
+    data = lgb.Dataset(x, y, group=[60] * 50, feature_name=list(FEATURE_NAMES))
+    params = {"objective": "lambdarank", "verbose": -1, "num_threads": 1, "num_leaves": 31}
+    booster = lgb.train(params, data, num_boost_round=60)
+    model = RankerModel({mode: booster for mode in MODES})
+    rows = rng.random((2000, N_FEATURES)).astype(np.float32)  # as PersonView.features
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    reference = model.predict(rows, "all")
+    assert model.compile()
+    assert set(model.compiled) == set(MODES)
+    compiled = model.predict(rows, "all")
+    assert np.abs(compiled - reference).max() <= 1e-12 * np.abs(reference).max()
+    assert np.array_equal(
+        np.argsort(-compiled, kind="stable"), np.argsort(-reference, kind="stable")
+    )
+    assert len(model.predict(rows[:0], "new")) == 0
+
+
+def test_trees_that_do_not_compile_are_walked_by_lightgbm(monkeypatch, caplog):
+    import lleaves
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no LLVM target for this host")
+
+    monkeypatch.setattr(lleaves, "Model", broken)
+    model = tiny_model()
+    rows = np.random.default_rng(4).random((20, N_FEATURES))
+    with caplog.at_level(logging.WARNING, logger="luna.learning.ranker"):
+        assert not model.compile()
+    assert "not compiled" in caplog.text and model.compiled == {}
+    assert np.array_equal(model.predict(rows), model.boosters["all"].predict(rows))

@@ -85,6 +85,8 @@ def reco(client, user, **params) -> list[dict]:
 
 
 def test_learned_route_ranks_by_the_model_and_keeps_the_shape(learned_client):
+    # Served by the compiled trees (luna.learning.ranker.RankerModel.compile), from the start.
+    assert set(learned_client.app.state.venue_ranker.ranker.model.compiled) == set(MODES)
     user, _ = world(learned_client)
     got = reco(learned_client, user)
     assert [r["venue_name"] for r in got] == ["10km", "7km", "4km", "1km"]

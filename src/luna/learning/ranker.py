@@ -18,9 +18,11 @@ feature list is not this code's.
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import numpy as np
@@ -29,6 +31,9 @@ from luna.config import RecoSettings
 from luna.learning.candidates import CANDIDATE_SIZES, candidate_positions, person_candidates
 from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES, PersonView
 from luna.learning.windows import Window
+
+if TYPE_CHECKING:
+    import lleaves
 
 logger = logging.getLogger(__name__)
 
@@ -191,12 +196,41 @@ class RankerModel:
     boosters: dict[str, lgb.Booster]
     metrics: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    # The boosters as machine code (`compile`), used by `predict` when present.
+    compiled: dict[str, "lleaves.Model"] = field(default_factory=dict, repr=False)
 
     def predict(self, rows: np.ndarray, mode: str = "all", num_threads: int = 1) -> np.ndarray:
         """The trees' scores of feature rows."""
         if len(rows) == 0:
             return np.zeros(0)
+        compiled = self.compiled.get(mode)
+        if compiled is not None and num_threads == 1:
+            return compiled.predict(rows, n_jobs=1)
         return self.boosters[mode].predict(rows, num_threads=num_threads)
+
+    def compile(self) -> bool:
+        """Compiles the boosters to machine code with lleaves (LLVM), for serving: LightGBM
+        walks its trees at ~2.7 us per row here (57 trees of 31 leaves), about 0.9 ms for a
+        request's ~330 candidates; the compiled trees take a tenth of that and give the same
+        scores but for the last bit or two (the sums' order; tests/learning/test_ranker.py).
+        About 2 s per booster, once per process. False, with a logged warning, if it fails:
+        LightGBM then predicts."""
+        try:
+            import lleaves  # LLVM: only where a model serves
+
+            compiled = {}
+            with tempfile.TemporaryDirectory(prefix="luna-ranker-") as folder:
+                for mode, booster in self.boosters.items():
+                    path = Path(folder) / f"{mode}.txt"  # lleaves reads model text files
+                    booster.save_model(path)
+                    model = lleaves.Model(model_file=str(path))
+                    model.compile()
+                    compiled[mode] = model
+        except Exception:  # an LLVM without the host's target, a model lleaves cannot read
+            logger.warning("venue model trees not compiled: LightGBM predicts", exc_info=True)
+            return False
+        self.compiled = compiled
+        return True
 
     def save(self, path: Path) -> None:
         document = {

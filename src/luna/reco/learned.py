@@ -107,8 +107,16 @@ def load_venue_ranker(
     ranker = LearnedVenueRanker.load(Path(settings.luna_venue_model_path), settings.reco)
     if ranker is None:
         return None
+    started = time.perf_counter()
+    compiled = ranker.model.compile()  # before the first request: every answer alike
     logger.info(
-        "venue model loaded", extra={"path": settings.luna_venue_model_path, "model": "learned"}
+        "venue model loaded",
+        extra={
+            "path": settings.luna_venue_model_path,
+            "model": "learned",
+            "trees_compiled": compiled,
+            "compile_seconds": round(time.perf_counter() - started, 2),
+        },
     )
     return LearnedVenues(ranker, session_factory)
 
