@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from luna.bulk import BulkImportError, import_directory
 from luna.bulk.errors import RowError
-from luna.bulk.formats import POSTGRES, RowParser
+from luna.bulk.formats import INTERACTIONS as INTERACTIONS_FILE
+from luna.bulk.formats import POSTGRES, SOCIAL_EDGES, RowParser
 from luna.bulk.store import Staging
 from luna.cli import app as cli_app
 from luna.config import get_settings
@@ -30,6 +31,7 @@ from luna.interactions.schemas import BatchItem
 from luna.social.schemas import EdgeUpsert
 from luna.users.schemas import UserCreate
 from luna.venues.schemas import VenueCreate
+from tests.bulk.test_blocks import encode_lines
 from tests.factories import create_user, list_all
 
 ALICE = "a11ce000-0000-4000-8000-000000000001"
@@ -683,7 +685,19 @@ _PARITY: dict[str, tuple[type[BaseModel], dict[str, str], dict[str, list[str]]]]
         {"user_id": U, "other_user_id": V, "relationship_type": "friend", "strength": "0.5"},
         {
             "relationship_type": ["friend", "Friend", "enemy", " friend"],
-            "strength": ["0", "1", "1.0001", "-0", "nan", ".5", "1e-1"],
+            "strength": [
+                "0",
+                "1",
+                "1.0001",
+                "-0",
+                "nan",
+                ".5",
+                "1e-1",
+                "0.112",
+                "1.000000000000000",
+                "0.30000000000000004",
+                "00.5",
+            ],
         },
     ),
     "interaction": (
@@ -697,7 +711,17 @@ _PARITY: dict[str, tuple[type[BaseModel], dict[str, str], dict[str, list[str]]]]
         },
         {
             "interaction_type": ["view", "LIKE", " like"],
-            "dwell_time_seconds": ["0", "86400", "86401", "-1", "1.5", "60.0", " 5", "0.000"],
+            "dwell_time_seconds": [
+                "0",
+                "86400",
+                "86401",
+                "-1",
+                "1.5",
+                "60.0",
+                " 5",
+                "0.000",
+                "00060",
+            ],
             "occurred_at": [
                 "2024-01-02T03:04:05",
                 "2024-01-02T03:04:05Z",
@@ -710,6 +734,14 @@ _PARITY: dict[str, tuple[type[BaseModel], dict[str, str], dict[str, list[str]]]]
                 "0001-01-01T00:00-05:00",
                 "2024-13-01",
                 "2024-W01-1",
+                "2024-02-29T23:59:59.999999Z",
+                "2023-02-29T00:00:00Z",
+                "2024-01-02T23:59:60Z",
+                "2024-01-02T24:00:00",
+                "2024-01-02 03:04:05.5+00:00",
+                "2024-01-02T03:04:05.1234567Z",
+                "2024-01-02t03:04:05z",
+                "0000-01-01T00:00:00Z",
             ],
         },
     ),
@@ -744,6 +776,15 @@ def test_rows_follow_the_api_rules(kind: str, column: str, value: str) -> None:
     assert (parsed is None) == (api is None), (parsed, api)
     if parsed is not None and column in model.model_fields:
         assert parsed[column] == getattr(api, column)
+    # The PostgreSQL fast path, for the files that have one: what it takes, the API takes alike.
+    spec = {"edge": SOCIAL_EDGES, "interaction": INTERACTIONS_FILE}.get(kind)
+    if spec is not None and "," not in value and '"' not in value:
+        (taken,), encoded = encode_lines(spec, [",".join(data.values())])
+        if taken:
+            assert api is not None
+            fast = dict(zip(data, encoded[1], strict=True))
+            if column in model.model_fields:
+                assert fast[column] == getattr(api, column)
 
 
 # --- The command line -----------------------------------------------------------------------

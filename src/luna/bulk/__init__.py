@@ -62,7 +62,7 @@ def _import_file(engine: Engine, spec: FileSpec, path: Path, progress: Progress)
     task = progress.add_task(name, total=path.stat().st_size)
     now = utcnow()
     parser = RowParser(POSTGRES if engine.dialect.name == "postgresql" else SQLITE, now)
-    reader = RowReader(spec, types.MethodType(spec.parse, parser))
+    reader = RowReader(spec, types.MethodType(spec.parse, parser), parser.block_encoder(spec))
     dbapi = engine.dialect.loaded_dbapi  # COPY goes through the driver directly
     try:
         with engine.begin() as conn, Staging(conn, spec) as staging:

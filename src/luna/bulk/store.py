@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, text
 
 from luna.bulk.errors import BulkImportError
-from luna.bulk.formats import INTERACTIONS, SOCIAL_EDGES, USERS, VENUES, FileSpec
+from luna.bulk.formats import (
+    COPY_HEADER,
+    COPY_TRAILER,
+    INTERACTIONS,
+    SOCIAL_EDGES,
+    USERS,
+    VENUES,
+    FileSpec,
+)
 from luna.bulk.formats import Row as Values
 from luna.models.base import UTCDateTime
 
@@ -365,19 +373,29 @@ class Staging:
         for schema, size in self._sqlite_cache.items():
             self._conn.exec_driver_sql(f"PRAGMA {schema}.cache_size = {int(size)}")
 
-    def load(self, rows: Iterable[Values]) -> None:
+    def load(self, rows: Iterable[Values | bytes]) -> None:
         """Streams `(line, *values)` rows in: binary COPY on PostgreSQL (the fastest way in),
-        chunked executemany on SQLite."""
+        chunked executemany on SQLite. On PostgreSQL an item may also be `bytes`: rows already
+        in COPY's binary format (see luna.bulk.reader.RowReader)."""
         driver = self._conn.connection.driver_connection
         assert driver is not None
         names = ", ".join(self._columns)
         if self._postgres:
             with driver.cursor() as cursor:
                 sql = f"COPY {self._table} ({names}) FROM STDIN (FORMAT BINARY)"
-                with cursor.copy(sql) as copy:
-                    copy.set_types(self._types)
-                    for row in rows:
-                        copy.write_row(row)
+                # psycopg cannot mix its rows and raw data in one COPY: one COPY per run of
+                # either (the row order does not matter, each row carries its line).
+                for encoded, items in itertools.groupby(rows, lambda item: type(item) is bytes):
+                    with cursor.copy(sql) as copy:
+                        if encoded:
+                            copy.write(COPY_HEADER)
+                            for data in items:
+                                copy.write(data)  # type: ignore[arg-type]
+                            copy.write(COPY_TRAILER)
+                        else:
+                            copy.set_types(self._types)
+                            for row in items:
+                                copy.write_row(row)  # type: ignore[arg-type]
                 cursor.execute(f"ANALYZE {self._table}")  # fair plans for the queries below
             return
         marks = ", ".join("?" * len(self._columns))
