@@ -8,12 +8,15 @@
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx2
 import numpy as np
 import pytest
+from sqlalchemy import text
 
+from luna.interactions.repository import positive_counts_by_venue
 from luna.reco.index import GRACE_SECONDS, VenueIndex
 from tests.factories import create_user, create_venue, interact
 from tests.live import start_luna_serve
@@ -184,3 +187,24 @@ def test_two_server_processes_give_the_same_answers(two_servers):
         time.sleep(0.2)
     # The own like counts in popularity too: 1 of the 2 likes the top venues have.
     assert top[spot["id"]]["features"]["popularity"] == pytest.approx(0.5)
+
+
+def test_the_reload_counts_on_one_core_and_leaves_the_connection_as_it_was(client, app, backend):
+    """The background reload's count runs without parallel workers on PostgreSQL (in parallel
+    it took every core from the requests for a moment), for its transaction only: the pooled
+    connection serves the next session with the server's setting."""
+    if backend == "sqlite":
+        pytest.skip("parallel query is PostgreSQL's")
+    user, venue = create_user(client), create_venue(client)
+    interact(client, user["id"], venue["id"], "like")
+    factory = app.state.session_factory
+    show = text("SHOW max_parallel_workers_per_gather")
+    with factory() as session:
+        default = session.execute(show).scalar_one()
+    with factory() as session:
+        popularity = positive_counts_by_venue(session, one_core=True)
+        during = session.execute(show).scalar_one()
+    with factory() as session:
+        after = session.execute(show).scalar_one()
+    assert popularity == {uuid.UUID(venue["id"]): 1}
+    assert during == "0" and after == default != "0"
