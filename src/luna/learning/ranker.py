@@ -212,7 +212,7 @@ class RankerModel:
         """Compiles the boosters to machine code with lleaves (LLVM), for serving: LightGBM
         walks its trees at ~2.7 us per row here (57 trees of 31 leaves), about 0.9 ms for a
         request's ~330 candidates; the compiled trees take a tenth of that and give the same
-        scores but for the last bit or two (the sums' order; tests/learning/test_ranker.py).
+        scores but for the last bit or two (the sums' order; tests/learning/test_model_file.py).
         About 2 s per booster, once per process. False, with a logged warning, if it fails:
         LightGBM then predicts."""
         try:
