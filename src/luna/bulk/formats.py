@@ -486,11 +486,14 @@ class EncodedBlock:
     """A block read by BlockEncoder: its lines, and the binary COPY rows of those it took."""
 
     block: bytes
-    lines: int
     ok: np.ndarray  # bool per line
     _bounds: np.ndarray  # (start, end) of each line in `block`, end at its newline
     _record: np.ndarray  # one row per line, bytes of its COPY row (line number left blank)
     _used: np.ndarray  # which bytes of each record row are used
+
+    @property
+    def lines(self) -> int:
+        return len(self.ok)
 
     def others(self) -> Iterator[tuple[int, bytes]]:
         """(index, text with its newline) of each line it did not take, in order."""
@@ -555,7 +558,7 @@ class BlockEncoder:
                 used[:, offset : offset + width] = mask
             offset += width
         bounds = np.stack((starts, ends), axis=1) - _PAD
-        return EncodedBlock(block, n, ok, bounds, record, used)
+        return EncodedBlock(block, ok, bounds, record, used)
 
 
 @dataclass(frozen=True)
