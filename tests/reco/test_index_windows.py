@@ -202,7 +202,7 @@ def test_the_reload_counts_on_one_core_and_leaves_the_connection_as_it_was(clien
     with factory() as session:
         default = session.execute(show).scalar_one()
     with factory() as session:
-        popularity = positive_counts_by_venue(session, one_core=True)
+        popularity = positive_counts_by_venue(session)
         during = session.execute(show).scalar_one()
         session.commit()  # a committed SET would outlive the transaction; SET LOCAL does not
     with factory() as session:

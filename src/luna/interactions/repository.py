@@ -234,15 +234,15 @@ def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[
 
 
 def positive_counts_by_venue(
-    session: Session, recorded_before: datetime | None = None, *, one_core: bool = False
+    session: Session, recorded_before: datetime | None = None
 ) -> dict[uuid.UUID, int]:
     """Positive interactions per venue, all users (global popularity); with
     `recorded_before`, only those Luna recorded (created_at) before that time.
 
-    `one_core`: on PostgreSQL, without parallel workers, for the venue index's background
-    reload. At S3 the count scans 4M rows: in parallel it took every core for 0.5 s, and every
-    request in flight waited (each worker reloads once a window, all at the same moment)."""
-    if one_core and session.get_bind().dialect.name == "postgresql":
+    On PostgreSQL without parallel workers, for this transaction: at S3 the count scans 4M
+    rows, and in parallel it took every core for 0.5 s while every request in flight waited
+    (the venue index's workers reload once a window, all at the same moment)."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     stmt = select(Interaction.venue_id, func.count()).where(_is_positive)
     if recorded_before is not None:

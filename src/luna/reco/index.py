@@ -502,7 +502,5 @@ def load_snapshot(session: Session, window: int, cutoff: datetime | None) -> Ven
     return VenueSnapshot.build(
         window,
         venue_repository.candidate_rows(session),
-        interaction_repository.positive_counts_by_venue(
-            session, recorded_before=cutoff, one_core=True
-        ),
+        interaction_repository.positive_counts_by_venue(session, recorded_before=cutoff),
     )
