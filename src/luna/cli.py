@@ -69,6 +69,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # Workers take turns at new connections (luna.serving); one worker has no one to.
+        loop="luna.serving:TakeTurnsLoop" if workers > 1 else "auto",
         log_level=settings.log_level.lower(),
         access_log=False,  # luna.access logs requests without query strings
         timeout_graceful_shutdown=settings.luna_shutdown_grace_seconds,
