@@ -276,6 +276,9 @@ _SQL: dict[str, _FileSql] = {
                 positive_count = category_engagement.positive_count + excluded.positive_count,
                 dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
             """,
+            # Recorded at :now but committed later, maybe after a stored window's cut: every
+            # server process's next window counts popularity afresh.
+            "DELETE FROM popularity_windows",
         ),
         appends_to="interactions",
         analyze=("interactions", "category_engagement"),

@@ -31,6 +31,7 @@ from luna.models import (
     CategoryEngagement,
     Interaction,
     InteractionType,
+    PopularityWindow,
     SocialEdge,
     User,
     Venue,
@@ -249,6 +250,77 @@ def positive_counts_by_venue(
         stmt = stmt.where(Interaction.created_at < recorded_before)
     stmt = stmt.group_by(Interaction.venue_id)
     return {venue_id: count for venue_id, count in session.execute(stmt)}
+
+
+# One process at a time computes a window's counts (PostgreSQL; the others wait, then read).
+_POPULARITY_LOCK = 0x6C756E61_706F70  # "luna pop"
+
+
+def popularity_at_window(
+    session: Session,
+    window_index: int,
+    cutoff: datetime,
+    previous_cutoff: datetime,
+    count_all_every: int,
+) -> dict[uuid.UUID, int]:
+    """Positive interactions per venue recorded before `cutoff`, the cut of window
+    `window_index`, the same for every server process (`PopularityWindow`): as stored, or
+    computed now and stored, from the counts of window `window_index - 1` plus what was
+    recorded from its cut (`previous_cutoff`) on. Without that window, and every
+    `count_all_every` windows (a write that committed after its window's grace is then
+    counted), from every interaction. The caller commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_POPULARITY_LOCK)))
+    stored = _stored_popularity(session, window_index)
+    if stored is not None:
+        return stored
+    previous = (
+        _stored_popularity(session, window_index - 1)
+        if window_index % count_all_every != 0
+        else None
+    )
+    if previous is None:
+        counts = positive_counts_by_venue(session, recorded_before=cutoff)
+    else:
+        counts = previous
+        recorded_between = (
+            select(Interaction.venue_id, func.count())
+            .where(
+                _is_positive,
+                Interaction.created_at >= previous_cutoff,
+                Interaction.created_at < cutoff,
+            )
+            .group_by(Interaction.venue_id)
+        )
+        for venue_id, count in session.execute(recorded_between):
+            counts[venue_id] = counts.get(venue_id, 0) + count
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stored_now = session.execute(
+        dialect_insert(PopularityWindow)
+        .values(window_index=window_index, counts={v.hex: n for v, n in counts.items()})
+        .on_conflict_do_nothing()
+    )
+    session.execute(
+        delete(PopularityWindow).where(PopularityWindow.window_index < window_index - 1)
+    )
+    if stored_now.rowcount == 0:  # another process stored it first (SQLite has no lock)
+        return _stored_popularity(session, window_index) or counts
+    return counts
+
+
+def _stored_popularity(session: Session, window_index: int) -> dict[uuid.UUID, int] | None:
+    counts = session.scalar(
+        select(PopularityWindow.counts).where(PopularityWindow.window_index == window_index)
+    )
+    if counts is None:
+        return None
+    return {uuid.UUID(hex=venue): int(n) for venue, n in counts.items()}
+
+
+def forget_popularity_windows(session: Session) -> None:
+    """After interactions are deleted or imported (possibly recorded before a stored window's
+    cut): every process's next window counts them all again."""
+    session.execute(delete(PopularityWindow))
 
 
 _HOME_AND_ENGAGEMENT = (

@@ -12,7 +12,7 @@ from luna.models.enums import (
     PlanStatus,
     RelationshipType,
 )
-from luna.models.interaction import CategoryEngagement, Interaction
+from luna.models.interaction import CategoryEngagement, Interaction, PopularityWindow
 from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipant
 from luna.models.social import SocialEdge
 from luna.models.user import User
@@ -34,6 +34,7 @@ __all__ = [
     "PlanIdempotencyKey",
     "PlanParticipant",
     "PlanStatus",
+    "PopularityWindow",
     "RelationshipType",
     "SocialEdge",
     "User",

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from luna.models.base import Base, CreatedAtMixin, IdMixin, utcnow, uuid7
@@ -34,6 +34,14 @@ class Interaction(IdMixin, CreatedAtMixin, Base):
         ),
         # Venue popularity and "who engaged with this venue".
         Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
+        # What was recorded in a time range (popularity between two windows). On PostgreSQL a
+        # BRIN index: rows arrive in created_at order, and it costs inserts next to nothing.
+        Index(
+            "ix_interactions_created_at",
+            "created_at",
+            postgresql_using="brin",
+            postgresql_with={"autosummarize": "on"},
+        ),
     )
 
 
@@ -53,3 +61,17 @@ class CategoryEngagement(Base):
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
     positive_count: Mapped[int] = mapped_column(BigInteger)
     dwell_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class PopularityWindow(Base):
+    """Positive interactions per venue recorded before one window's cut (luna.reco.index),
+    computed once for every server process: the first to reach the window adds what was
+    recorded since the window before to that window's counts (or counts everything), the
+    others read the result. Deleting interactions (a person) or a bulk import forgets them all:
+    the next window counts everything again."""
+
+    __tablename__ = "popularity_windows"
+
+    window_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # {venue id (32 hex digits): positive interactions}, venues without any left out.
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)

@@ -9,12 +9,16 @@ personal, the home and the person's own interactions, is read on every request, 
 new interaction shows in their very next recommendation.
 
 Windows are aligned to the clock (window n starts at n * T), and the snapshot of window n
-counts the interactions recorded before n * T - GRACE_SECONDS. Every process that has loaded
-window n therefore holds the same counts, whenever it loaded them, and answers the same. The
-grace covers write transactions still open at the cut. Popularity thus lags by at most one
-window plus the grace plus the reload (about half a second at 4 million interactions); a new,
-changed or deleted venue reaches the index at the next window too. Reloads run in a background
-thread: requests keep using the previous snapshot meanwhile.
+counts the interactions recorded before n * T - GRACE_SECONDS. The first process to reach a
+window computes these counts, as window n - 1's plus those recorded between the two cuts, and
+stores them in the database (`popularity_windows`); every other process reads them, so all
+hold the same counts, whenever they loaded them, and answer the same. The grace covers write
+transactions still open at the cut; one that commits later still is counted at the next full
+count (every COUNT_ALL_EVERY_WINDOWS windows, or after a person's deletion or a bulk import).
+Popularity thus lags by at most one window plus the grace plus the reload (tens of
+milliseconds; a full count, about half a second at 4 million interactions); a new, changed or
+deleted venue reaches the index at the next window too. Reloads run in a background thread:
+requests keep using the previous snapshot meanwhile.
 """
 
 import logging
@@ -42,6 +46,10 @@ from luna.venues import repository as venue_repository
 logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
+# A window's popularity is the window before's plus what was recorded in between, computed
+# once for every process (luna.interactions.repository.popularity_at_window); every this many
+# windows it is counted from every interaction instead.
+COUNT_ALL_EVERY_WINDOWS = 10
 # (id, name, category, lat, lng, price_level, rating), as venues.repository.candidate_rows
 VenueRow = tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]
 NO_CATEGORY = -1
@@ -465,7 +473,15 @@ class VenueIndex:
     def _load(self, window: int) -> VenueSnapshot:
         started = time.perf_counter()
         with self._session_factory() as session:
-            snapshot = load_snapshot(session, window, self._window_cutoff(window))
+            counts = interaction_repository.popularity_at_window(
+                session,
+                window,
+                self._window_cutoff(window),
+                self._window_cutoff(window - 1),
+                COUNT_ALL_EVERY_WINDOWS,
+            )
+            session.commit()  # stored for the other processes
+            snapshot = VenueSnapshot.build(window, venue_repository.candidate_rows(session), counts)
         logger.info(
             "venue index loaded",
             extra={
