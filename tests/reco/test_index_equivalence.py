@@ -9,12 +9,14 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from luna.config import RecoSettings
 from luna.reco import index as venue_index
+from luna.reco import reasons
 from luna.reco.constraints import VenueConstraints
 from luna.reco.index import OwnEngagement, VenueSnapshot
 from tests.reco.reference import POSITIVE, venue_scores
@@ -211,3 +213,13 @@ def test_pruned_ranking_is_the_exhaustive_one(world, limit, constraints, weights
             )
         assert got.tolist() == want.tolist()
         assert scores.score.tolist() == full.score[want].tolist()
+
+
+@given(st.lists(st.integers(min_value=0, max_value=40), max_size=300))
+def test_popularity_buckets_in_vector_form_match_the_reasons(counts):
+    """The snapshot's "top N%" buckets equal `reasons.popularity_buckets`, ties and zeros
+    included (small counts make many ties and shares right at a bucket's edge)."""
+    ids = [uuid.UUID(int=i + 1) for i in range(len(counts))]
+    expected = reasons.popularity_buckets(dict(zip(ids, counts, strict=True)))
+    found = venue_index.popularity_bucket_array(np.array(counts, dtype=np.int64))
+    assert [int(b) for b in found] == [expected.get(vid, 0) for vid in ids]

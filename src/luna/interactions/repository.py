@@ -304,7 +304,8 @@ def popularity_at_window(
         delete(PopularityWindow).where(PopularityWindow.window_index < window_index - 1)
     )
     if stored_now.rowcount == 0:  # another process stored it first (SQLite has no lock)
-        return _stored_popularity(session, window_index) or counts
+        first = _stored_popularity(session, window_index)
+        return counts if first is None else first
     return counts
 
 
