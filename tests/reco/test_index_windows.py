@@ -209,3 +209,35 @@ def test_the_reload_counts_on_one_core_and_leaves_the_connection_as_it_was(clien
         after = session.execute(show).scalar_one()
     assert popularity == {uuid.UUID(venue["id"]): 1}
     assert during == "0" and after == default != "0"
+
+
+def test_a_reload_keeps_an_unchanged_catalog_and_rereads_a_changed_one(client, app, backend):
+    """Each window takes the new counts; the catalog's arrays are reused while no venue changed
+    (PostgreSQL compares a digest of the venues; SQLite rereads them every time)."""
+    factory = app.state.session_factory
+    user = create_user(client)
+    bar, cafe = create_venue(client, name="Bar"), create_venue(client, name="Cafe")
+    interact(client, user["id"], bar["id"], "like")
+    clock = Clock(time.time() + 2 * WINDOW)  # every write so far is before the cut
+    index = VenueIndex(factory, WINDOW, clock)
+    with factory() as session:
+        first = index.snapshot(session)
+    assert counts(index, factory) == {bar["id"]: 1, cafe["id"]: 0}
+
+    interact(client, user["id"], cafe["id"], "like")
+    clock.now += 2 * WINDOW
+    wait_for_window(index, factory, int(clock.now // WINDOW))
+    with factory() as session:
+        second = index.snapshot(session)
+    assert counts(index, factory) == {bar["id"]: 1, cafe["id"]: 1}
+    assert (second.names is first.names) == (backend == "postgresql")
+
+    renamed = client.patch(f"/venues/{cafe['id']}", json={"name": "Cafe Deux"})
+    assert renamed.status_code == 200, renamed.text
+    clock.now += 2 * WINDOW
+    wait_for_window(index, factory, int(clock.now // WINDOW))
+    with factory() as session:
+        third = index.snapshot(session)
+    assert third.names is not second.names
+    assert third.names[third.position[uuid.UUID(cafe["id"])]] == "Cafe Deux"
+    assert counts(index, factory) == {bar["id"]: 1, cafe["id"]: 1}

@@ -21,6 +21,7 @@ deleted venue reaches the index at the next window too. Reloads run in a backgro
 requests keep using the previous snapshot meanwhile.
 """
 
+import dataclasses
 import logging
 import math
 import threading
@@ -29,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -78,6 +80,8 @@ class VenueSnapshot:
     by_latitude: np.ndarray  # positions sorted by latitude (venues near a point, quickly)
     latitudes: np.ndarray  # lat[by_latitude]
     by_popularity: np.ndarray  # positions, most positive interactions first
+    # venues.repository.catalog_digest of the rows it was built from (None: not known)
+    catalog_digest: str | None = None
 
     @classmethod
     def build(
@@ -87,6 +91,7 @@ class VenueSnapshot:
             tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]
         ],
         counts: Mapping[uuid.UUID, int],
+        catalog_digest: str | None = None,
     ) -> "VenueSnapshot":
         rows = sorted(venue_rows, key=lambda row: row[0].int)  # as UUID order, in C
         ids = [row[0] for row in rows]
@@ -95,8 +100,6 @@ class VenueSnapshot:
             name: code for code, name in enumerate(sorted({c for c in categories if c}))
         }
         lat = np.array([row[3] for row in rows], dtype=np.float64)
-        positive_counts = np.array([counts.get(vid, 0) for vid in ids], dtype=np.int64)
-        top = int(positive_counts.max(initial=0))
         phi = np.radians(lat)
         return cls(
             window=window,
@@ -119,18 +122,33 @@ class VenueSnapshot:
             rating=np.array(
                 [math.nan if row[6] is None else row[6] for row in rows], dtype=np.float64
             ),
-            positive_counts=positive_counts,
-            popularity=(
-                positive_counts / float(top) if top > 0 else np.zeros(len(ids), dtype=np.float64)
-            ),
-            popularity_bucket=popularity_bucket_array(positive_counts),
             by_latitude=(by_latitude := np.argsort(lat, kind="stable")),
             latitudes=lat[by_latitude],
-            by_popularity=np.argsort(-positive_counts, kind="stable"),
+            catalog_digest=catalog_digest,
+            **_popularity_fields(ids, counts),
         )
+
+    def with_counts(self, window: int, counts: Mapping[uuid.UUID, int]) -> "VenueSnapshot":
+        """This catalog with other popularity counts: a window's reload when no venue changed
+        (the catalog's arrays are shared, never written)."""
+        return dataclasses.replace(self, window=window, **_popularity_fields(self.ids, counts))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def _popularity_fields(ids: list[uuid.UUID], counts: Mapping[uuid.UUID, int]) -> dict[str, Any]:
+    """The snapshot's popularity arrays for the venues `ids`, in that order."""
+    positive_counts = np.array([counts.get(vid, 0) for vid in ids], dtype=np.int64)
+    top = int(positive_counts.max(initial=0))
+    return {
+        "positive_counts": positive_counts,
+        "popularity": (
+            positive_counts / float(top) if top > 0 else np.zeros(len(ids), dtype=np.float64)
+        ),
+        "popularity_bucket": popularity_bucket_array(positive_counts),
+        "by_popularity": np.argsort(-positive_counts, kind="stable"),
+    }
 
 
 def popularity_bucket_array(positive_counts: np.ndarray) -> np.ndarray:
@@ -496,7 +514,15 @@ class VenueIndex:
                 COUNT_ALL_EVERY_WINDOWS,
             )
             session.commit()  # stored for the other processes
-            snapshot = VenueSnapshot.build(window, venue_repository.candidate_rows(session), counts)
+            # Reading 20,000 venues (UUIDs, names) and building their arrays held the GIL for
+            # ~100 ms of each reload at S3; their digest is computed by the database.
+            digest = venue_repository.catalog_digest(session)
+            current = self._current
+            if digest is not None and current is not None and current.catalog_digest == digest:
+                snapshot = current.with_counts(window, counts)
+            else:
+                rows = venue_repository.candidate_rows(session)
+                snapshot = VenueSnapshot.build(window, rows, counts, catalog_digest=digest)
         logger.info(
             "venue index loaded",
             extra={

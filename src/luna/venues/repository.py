@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
 from luna.models import Venue
@@ -61,6 +61,24 @@ def candidate_rows(
         min_lat, max_lat, min_lng, max_lng = box
         stmt = stmt.where(Venue.lat.between(min_lat, max_lat), Venue.lng.between(min_lng, max_lng))
     return session.execute(stmt).all()
+
+
+# Every field candidate_rows reads, as row text (quoted where needed, so no two catalogs read
+# alike), in id order.
+_CATALOG_DIGEST = text(
+    "SELECT md5(string_agg(ROW(id, name, category, lat, lng, price_level, rating)::text, ';'"
+    " ORDER BY id)) FROM venues"
+)
+
+
+def catalog_digest(session: Session) -> str | None:
+    """A digest of what `candidate_rows` (unconstrained) would return, computed by PostgreSQL
+    (~20 ms at 20,000 venues, none of it the caller's): equal digests, equal catalogs. None on
+    SQLite, or without venues."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    digest: str | None = session.scalar(_CATALOG_DIGEST)
+    return digest
 
 
 def add(session: Session, venue: Venue) -> None:
