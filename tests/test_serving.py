@@ -2,8 +2,12 @@
 evenly, each is served by the worker that accepted it, and a closed server stops accepting."""
 
 import asyncio
+import fcntl
 import os
 import socket
+import struct
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -13,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from luna.bench.server import Server
-from luna.serving import TakeTurnsLoop, TakeTurnsServer
+from luna.serving import (
+    BOARD_ENV,
+    BOARD_SLOTS,
+    AcceptBoard,
+    TakeTurnsLoop,
+    TakeTurnsServer,
+    create_board_file,
+)
 
 BURST = 32
 
@@ -54,6 +65,15 @@ class LoopInThread:
 
 
 @pytest.fixture
+def board_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The workers' board, as `luna serve --workers N` makes it."""
+    path = str(tmp_path / "board")
+    create_board_file(path)
+    monkeypatch.setenv(BOARD_ENV, path)
+    return path
+
+
+@pytest.fixture
 def shared_socket() -> Iterator[socket.socket]:
     """Bound, not listening: what uvicorn hands its workers."""
     sock = socket.socket()
@@ -74,7 +94,7 @@ def ask(port: int, connections: list[socket.socket]) -> list[bytes]:
     return names
 
 
-def test_two_workers_share_a_burst_of_connections(shared_socket):
+def test_two_workers_share_a_burst_of_connections(shared_socket, board_file):
     port = shared_socket.getsockname()[1]
     workers = [LoopInThread(b"a", shared_socket), LoopInThread(b"b", shared_socket)]
     connections: list[socket.socket] = []
@@ -90,7 +110,7 @@ def test_two_workers_share_a_burst_of_connections(shared_socket):
     assert all(abs(count - BURST // 2) <= 4 for count in names.values()), names
 
 
-def test_a_closed_server_stops_accepting_and_its_thread_ends(shared_socket):
+def test_a_closed_server_stops_accepting_and_its_thread_ends(shared_socket, board_file):
     port = shared_socket.getsockname()[1]
     worker = LoopInThread(b"a", shared_socket)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
@@ -100,6 +120,47 @@ def test_a_closed_server_stops_accepting_and_its_thread_ends(shared_socket):
     worker.stop()
     assert not worker.server._thread.is_alive()
     assert time.monotonic() - began < 5  # within a poll interval or two, not forever
+
+
+def test_a_worker_waits_for_a_worker_two_connections_behind(board_file):
+    first, second = AcceptBoard(board_file), AcceptBoard(board_file)
+    assert first.slot != second.slot
+    first.add(1)  # one more: what an accept makes of two equals
+    assert not first.should_wait() and not second.should_wait()
+    first.add(1)
+    assert first.should_wait() and not second.should_wait()  # the least busy never waits
+    second.add(1)  # it took one: the turn has passed
+    assert second.others() == [2] and first.others() == [1]
+    assert not first.should_wait()
+    second.add(3)
+    assert second.should_wait() and not first.should_wait()
+
+
+def test_a_board_alone_never_waits_and_a_gone_worker_no_longer_counts(board_file):
+    """A slot is its owner's while the owner's process lives (the lock dies with it)."""
+    board = AcceptBoard(board_file)
+    board.add(5)
+    assert not board.should_wait()  # no other worker
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from luna.serving import AcceptBoard; "
+            f"b = AcceptBoard({board_file!r}); print(b.slot, flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert int(child.stdout.readline()) != board.slot
+        assert board.others() == [0] and board.should_wait()
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    assert board.others() == [] and not board.should_wait()
 
 
 def test_the_loop_serves_host_and_port_as_asyncio_does():
@@ -145,14 +206,34 @@ def connections_per_process(port: int, pids: list[int]) -> Counter[int]:
     return held
 
 
+def workers_on_board(path: str) -> int:
+    """How many slots of a board are owned (locked), without taking one."""
+    owned = 0
+    with open(path, "rb") as board:
+        for slot in range(BOARD_SLOTS):
+            probe = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 8 * BOARD_SLOTS + slot, 1, 0)
+            try:
+                fcntl.fcntl(board.fileno(), fcntl.F_OFD_SETLK, probe)
+            except OSError:
+                owned += 1
+    return owned
+
+
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
+    board = str(tmp_path / "board")
+    create_board_file(board)
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'luna.db'}",
         "LOG_LEVEL": "WARNING",
+        BOARD_ENV: board,
     }
     with Server(env, workers=2, log_path=tmp_path / "serve.log") as server:
+        deadline = time.monotonic() + 30
+        while workers_on_board(board) < 2:  # both accepting (one may answer long before)
+            assert time.monotonic() < deadline, "a worker never started accepting"
+            time.sleep(0.05)
         connections: list[socket.socket] = []
         try:
             for _ in range(BURST):

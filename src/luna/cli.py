@@ -62,6 +62,7 @@ def serve(
     engine.dispose()
     if workers > 1:
         _share_metrics_between_workers()
+        _share_accept_board()
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "luna.app:create_app",
@@ -105,6 +106,18 @@ def _share_metrics_between_workers() -> None:
     folder and /metrics sums them (must be set before the workers start)."""
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="luna-metrics-")
+
+
+def _share_accept_board() -> None:
+    """The file where the workers count their connections, to take turns at new ones
+    (luna.serving; set before the workers start)."""
+    from luna.serving import BOARD_ENV, create_board_file  # fcntl: POSIX only, as --workers
+
+    if BOARD_ENV not in os.environ:
+        handle, path = tempfile.mkstemp(prefix="luna-accept-")
+        os.close(handle)
+        create_board_file(path)
+        os.environ[BOARD_ENV] = path
 
 
 @app.command()
