@@ -223,10 +223,13 @@ def workers_on_board(path: str) -> int:
 def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
     board = str(tmp_path / "board")
     create_board_file(board)
+    scratch = tmp_path / "tmp"  # where luna serve makes what its workers share
+    scratch.mkdir()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'luna.db'}",
         "LOG_LEVEL": "WARNING",
+        "TMPDIR": str(scratch),
         BOARD_ENV: board,
     }
     with Server(env, workers=2, log_path=tmp_path / "serve.log") as server:
@@ -247,3 +250,6 @@ def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
                 connection.close()
     assert sum(held.values()) == BURST
     assert len(held) == 2 and all(abs(n - BURST // 2) <= 4 for n in held.values()), held
+    # Stopped, it leaves nothing of its own behind (its metrics folder), and the board it was
+    # given in place.
+    assert list(scratch.iterdir()) == [] and Path(board).exists()

@@ -1,6 +1,7 @@
 """The `luna` command: serve, migrate, seed, import, token, bench."""
 
 import os
+import shutil
 import tempfile
 import uuid
 from datetime import timedelta
@@ -60,10 +61,20 @@ def serve(
         # a terminal or a log.
         _print_ready_tokens(engine, settings)
     engine.dispose()
-    if workers > 1:
-        _share_metrics_between_workers()
-        _share_accept_board()
+    # What this process makes for its workers to share, removed when it stops.
+    shared = [_share_metrics_between_workers(), _share_accept_board()] if workers > 1 else []
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    try:
+        _run_uvicorn(host, port, workers, settings)
+    finally:
+        for path in shared:
+            if path is not None and os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path is not None:
+                os.unlink(path)
+
+
+def _run_uvicorn(host: str, port: int, workers: int, settings: Settings) -> None:
     uvicorn.run(
         "luna.app:create_app",
         factory=True,
@@ -101,23 +112,29 @@ def _print_ready_tokens(engine: Engine, settings: Settings) -> None:
         console.print(f"  {who}: {token}", soft_wrap=True, highlight=False)
 
 
-def _share_metrics_between_workers() -> None:
+def _share_metrics_between_workers() -> str | None:
     """prometheus_client's multiprocess mode: each worker writes its numbers to files in one
-    folder and /metrics sums them (must be set before the workers start)."""
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="luna-metrics-")
+    folder and /metrics sums them (must be set before the workers start). The folder made,
+    None when one was given."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return None
+    path = tempfile.mkdtemp(prefix="luna-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
-def _share_accept_board() -> None:
+def _share_accept_board() -> str | None:
     """The file where the workers count their connections, to take turns at new ones
-    (luna.serving; set before the workers start)."""
+    (luna.serving; set before the workers start). The file made, None when one was given."""
     from luna.serving import BOARD_ENV, create_board_file  # fcntl: POSIX only, as --workers
 
-    if BOARD_ENV not in os.environ:
-        handle, path = tempfile.mkstemp(prefix="luna-accept-")
-        os.close(handle)
-        create_board_file(path)
-        os.environ[BOARD_ENV] = path
+    if BOARD_ENV in os.environ:
+        return None
+    handle, path = tempfile.mkstemp(prefix="luna-accept-")
+    os.close(handle)
+    create_board_file(path)
+    os.environ[BOARD_ENV] = path
+    return path
 
 
 @app.command()
