@@ -1,5 +1,6 @@
 """The `luna` command: serve, migrate, seed, import, token, bench."""
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -71,7 +72,8 @@ def serve(
             if path is not None and os.path.isdir(path):
                 shutil.rmtree(path, ignore_errors=True)
             elif path is not None:
-                os.unlink(path)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
 
 
 def _run_uvicorn(host: str, port: int, workers: int, settings: Settings) -> None:
