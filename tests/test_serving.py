@@ -19,7 +19,6 @@ import pytest
 from luna.bench.server import Server
 from luna.serving import (
     BOARD_ENV,
-    BOARD_SLOTS,
     AcceptBoard,
     TakeTurnsLoop,
     TakeTurnsServer,
@@ -68,7 +67,7 @@ class LoopInThread:
 def board_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The workers' board, as `luna serve --workers N` makes it."""
     path = str(tmp_path / "board")
-    create_board_file(path)
+    create_board_file(path, slots=4)
     monkeypatch.setenv(BOARD_ENV, path)
     return path
 
@@ -209,9 +208,10 @@ def connections_per_process(port: int, pids: list[int]) -> Counter[int]:
 def workers_on_board(path: str) -> int:
     """How many slots of a board are owned (locked), without taking one."""
     owned = 0
+    slots = os.path.getsize(path) // 8  # a count of 8 bytes per slot, then a lock byte each
     with open(path, "rb") as board:
-        for slot in range(BOARD_SLOTS):
-            probe = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 8 * BOARD_SLOTS + slot, 1, 0)
+        for slot in range(slots):
+            probe = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 8 * slots + slot, 1, 0)
             try:
                 fcntl.fcntl(board.fileno(), fcntl.F_OFD_SETLK, probe)
             except OSError:
@@ -222,7 +222,7 @@ def workers_on_board(path: str) -> int:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
     board = str(tmp_path / "board")
-    create_board_file(board)
+    create_board_file(board, slots=4)
     scratch = tmp_path / "tmp"  # where luna serve makes what its workers share
     scratch.mkdir()
     env = {

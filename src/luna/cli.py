@@ -63,7 +63,7 @@ def serve(
         _print_ready_tokens(engine, settings)
     engine.dispose()
     # What this process makes for its workers to share, removed when it stops.
-    shared = [_share_metrics_between_workers(), _share_accept_board()] if workers > 1 else []
+    shared = [_share_metrics_between_workers(), _share_accept_board(workers)] if workers > 1 else []
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:
         _run_uvicorn(host, port, workers, settings)
@@ -125,7 +125,7 @@ def _share_metrics_between_workers() -> str | None:
     return path
 
 
-def _share_accept_board() -> str | None:
+def _share_accept_board(workers: int) -> str | None:
     """The file where the workers count their connections, to take turns at new ones
     (luna.serving; set before the workers start). The file made, None when one was given."""
     from luna.serving import BOARD_ENV, create_board_file  # fcntl: POSIX only, as --workers
@@ -134,7 +134,7 @@ def _share_accept_board() -> str | None:
         return None
     handle, path = tempfile.mkstemp(prefix="luna-accept-")
     os.close(handle)
-    create_board_file(path)
+    create_board_file(path, slots=2 * workers)  # room for replacements of stopping workers
     os.environ[BOARD_ENV] = path
     return path
 

@@ -43,7 +43,6 @@ ACCEPT_PAUSE_SECONDS = 0.005
 _PAUSE_STEP_SECONDS = 0.0002
 # Where `luna serve` tells its workers the board's file.
 BOARD_ENV = "LUNA_ACCEPT_BOARD"
-BOARD_SLOTS = 64
 # A slot: the worker's open connections.
 _SLOT = struct.Struct("q")
 # struct flock on Linux (x86-64, arm64): type, whence, start, length, pid (0 for OFD locks).
@@ -61,10 +60,10 @@ def _lock(fd: int, kind: int, at: int) -> bool:
     return True
 
 
-def create_board_file(path: str) -> None:
-    """The board's file, all slots free (`luna serve`, before the workers start)."""
+def create_board_file(path: str, slots: int) -> None:
+    """The board's file with `slots` free slots (`luna serve`, before the workers start)."""
     with open(path, "wb") as out:
-        out.write(bytes(_SLOT.size * BOARD_SLOTS))
+        out.write(bytes(_SLOT.size * slots))
 
 
 class AcceptBoard:
@@ -74,19 +73,21 @@ class AcceptBoard:
 
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_RDWR)
-        self._map = mmap.mmap(self._fd, _SLOT.size * BOARD_SLOTS)
+        # As many slots as the file holds: each accept looks at every one of them.
+        self._slots = os.fstat(self._fd).st_size // _SLOT.size
+        self._map = mmap.mmap(self._fd, _SLOT.size * self._slots)
         self._lock = threading.Lock()  # the accept thread adds, the event loop subtracts
         self.slot = self._claim()
         self._write(self.slot, 0)
 
     def _claim(self) -> int:
-        for slot in range(BOARD_SLOTS):
+        for slot in range(self._slots):
             if _lock(self._fd, fcntl.F_WRLCK, self._lock_at(slot)):
                 return slot
-        raise RuntimeError(f"more than {BOARD_SLOTS} workers share the accept board")
+        raise RuntimeError(f"more than {self._slots} workers share the accept board")
 
     def _lock_at(self, slot: int) -> int:
-        return _SLOT.size * BOARD_SLOTS + slot
+        return _SLOT.size * self._slots + slot
 
     def _read(self, slot: int) -> int:
         count: int = _SLOT.unpack_from(self._map, _SLOT.size * slot)[0]
@@ -106,7 +107,7 @@ class AcceptBoard:
         """The open connections of every other live worker."""
         return [
             self._read(slot)
-            for slot in range(BOARD_SLOTS)
+            for slot in range(self._slots)
             if slot != self.slot and self._is_owned(slot)
         ]
 
