@@ -269,7 +269,8 @@ def popularity_at_window(
     recorded from its cut (`previous_cutoff`) on. Without that window, and every
     `count_all_every` windows (a write that committed after its window's grace is then
     counted), from every interaction. The caller commits."""
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         session.execute(select(func.pg_advisory_xact_lock(_POPULARITY_LOCK)))
     stored = _stored_popularity(session, window_index)
     if stored is not None:
@@ -294,9 +295,8 @@ def popularity_at_window(
         )
         for venue_id, count in session.execute(recorded_between):
             counts[venue_id] = counts.get(venue_id, 0) + count
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stored_now = session.execute(
-        dialect_insert(PopularityWindow)
+        (pg_insert if postgres else sqlite_insert)(PopularityWindow)
         .values(window_index=window_index, counts={v.hex: n for v, n in counts.items()})
         .on_conflict_do_nothing()
     )
