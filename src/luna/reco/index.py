@@ -467,7 +467,7 @@ class VenueIndex:
         learned ranker); `session` is used when every request reloads, so the snapshot and
         the person's own data come from one transaction."""
         if self.refresh_seconds <= 0:
-            return load_snapshot(session, window=0, cutoff=None)
+            return load_snapshot(session)
         return self._windowed()
 
     def _windowed(self) -> VenueSnapshot:
@@ -555,9 +555,10 @@ class VenueIndex:
         threading.Thread(target=reload, name="venue-index-reload", daemon=True).start()
 
 
-def load_snapshot(session: Session, window: int, cutoff: datetime | None) -> VenueSnapshot:
+def load_snapshot(session: Session) -> VenueSnapshot:
+    """Every venue and every positive interaction as of now (a reload on every request)."""
     return VenueSnapshot.build(
-        window,
+        0,
         venue_repository.candidate_rows(session),
-        interaction_repository.positive_counts_by_venue(session, recorded_before=cutoff),
+        interaction_repository.positive_counts_by_venue(session),
     )
