@@ -32,8 +32,9 @@ class Interaction(IdMixin, CreatedAtMixin, Base):
             "venue_id",
             postgresql_include=["interaction_type", "dwell_time_seconds", "occurred_at"],
         ),
-        # Venue popularity and "who engaged with this venue".
-        Index("ix_interactions_venue_id_user_id", "venue_id", "user_id"),
+        # No index leads with venue_id: no request reads by venue alone (popularity scans),
+        # and each per-row B-tree costs a batch a random page (migration 6a1e9c3f2b70). A
+        # venue's category change and a venue's deletion scan the table instead.
         # What was recorded in a time range (popularity between two windows). On PostgreSQL a
         # BRIN index: rows arrive in created_at order, and it costs inserts next to nothing.
         Index(
