@@ -16,9 +16,11 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     select,
     text,
     true,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -471,17 +473,61 @@ def _category_totals(*conditions: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def recount_category_engagement_of_visitors(session: Session, venue_id: uuid.UUID) -> None:
-    """Recomputes the running totals of everyone who interacted with a venue, from their
-    interactions (after the venue's category changed)."""
-    visitors = select(Interaction.user_id).where(Interaction.venue_id == venue_id)
-    session.execute(delete(CategoryEngagement).where(CategoryEngagement.user_id.in_(visitors)))
-    session.execute(
-        insert(CategoryEngagement).from_select(
-            ["user_id", "category", "positive_count", "dwell_seconds"],
-            _category_totals(Interaction.user_id.in_(visitors)),
+def move_category_engagement(
+    session: Session, venue_id: uuid.UUID, old: str | None, new: str | None
+) -> None:
+    """A venue changed category from `old` to `new`: its interactions' share of each visitor's
+    totals moves from (visitor, old) to (visitor, new). Proportional to the venue's own
+    interactions, where recounting every visitor's whole history took 13 s for S3's busiest
+    venue. Totals left at zero in `old` are deleted (a row of zeros reads as no row)."""
+    at_venue = (
+        select(
+            Interaction.user_id,
+            positive_count.label("positive_count"),
+            dwell_sum.label("dwell_seconds"),
         )
+        .where(Interaction.venue_id == venue_id)
+        .group_by(Interaction.user_id)
+        .subquery("at_venue")
     )
+    table = CategoryEngagement.__table__
+    if old is not None:
+        leaving = (table.c.user_id == at_venue.c.user_id) & (table.c.category == old)
+        session.execute(
+            update(table)
+            .where(leaving)
+            .values(
+                positive_count=table.c.positive_count - at_venue.c.positive_count,
+                dwell_seconds=table.c.dwell_seconds - at_venue.c.dwell_seconds,
+            )
+        )
+        session.execute(
+            delete(table).where(
+                table.c.category == old, table.c.positive_count == 0, table.c.dwell_seconds == 0
+            )
+        )
+    if new is not None:
+        dialect_insert = (
+            pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        stmt = dialect_insert(table).from_select(
+            ["user_id", "category", "positive_count", "dwell_seconds"],
+            select(
+                at_venue.c.user_id,
+                literal(new, String),
+                at_venue.c.positive_count,
+                at_venue.c.dwell_seconds,
+            ).order_by(at_venue.c.user_id),  # key order, as the batch upserts lock rows
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.user_id, table.c.category],
+                set_={
+                    "positive_count": table.c.positive_count + stmt.excluded.positive_count,
+                    "dwell_seconds": table.c.dwell_seconds + stmt.excluded.dwell_seconds,
+                },
+            )
+        )
 
 
 def category_engagement_from_interactions(

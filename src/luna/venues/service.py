@@ -60,5 +60,7 @@ def update_venue(session: Session, venue_id: uuid.UUID, data: VenueUpdate) -> Ve
     session.flush()
     if venue.category != old_category:
         # Everyone who went there now went to another category.
-        interaction_repository.recount_category_engagement_of_visitors(session, venue_id)
+        interaction_repository.move_category_engagement(
+            session, venue_id, old_category, venue.category
+        )
     return venue
