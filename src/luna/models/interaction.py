@@ -52,7 +52,8 @@ class CategoryEngagement(Base):
     Derived from `interactions` and kept in step by every write path (the interaction
     routes, `luna import`, a venue's category change): the people recommender's `category`
     feature then reads one row per companion instead of every interaction they ever made.
-    Deleting the person deletes their rows (cascade)."""
+    A row of zeros means the same as no row. Deleting the person deletes their rows
+    (cascade)."""
 
     __tablename__ = "category_engagement"
 
