@@ -11,7 +11,7 @@ interactions by venue first: popularity counts scan the table (or, between windo
 BRIN range of created_at), and every per-venue read of the recommenders also names the
 person, so it probes (user_id, venue_id). What loses the index, and now scans the table:
 a venue's category change (finding the venue's interactions, whose share of its visitors'
-category totals moves; 1.8 s for S3's busiest venue) and deleting a venue (no route does;
+category totals moves; 1.4 s for S3's busiest venue) and deleting a venue (no route does;
 the foreign key's cascade). Measured at S3, 20-s runs of 4 concurrent 5,000-item batches on
 fresh copies of one database: 48,944 → 59,907 items/s.
 """
