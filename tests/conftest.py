@@ -92,11 +92,18 @@ class AppCache:
     def __init__(self) -> None:
         self._apps: dict[str, FastAPI] = {}
         self._cleaners: dict[str, Engine] = {}
+        self._last_key: str | None = None
 
     def app(self, settings: Settings) -> FastAPI:
         key = settings.model_dump_json()
         if key not in self._apps:
             self._apps[key] = create_app(settings)
+        if self._last_key not in (None, key):
+            # Only the app in use keeps its pool's connections open: every settings variant
+            # on PostgreSQL kept up to a full pool (a concurrency test fills one), and the
+            # suite reached PostgreSQL's 100 connections. The engine stays usable.
+            self._apps[self._last_key].state.engine.dispose()
+        self._last_key = key
         app = self._apps[key]
         app.state.providers = build_registry(settings)
         app.state.write_limiter = WriteRateLimiter(settings)
