@@ -68,10 +68,10 @@ def serve(
     try:
         _run_uvicorn(host, port, workers, settings)
     finally:
-        for path in shared:
-            if path is not None and os.path.isdir(path):
+        for path in filter(None, shared):
+            if os.path.isdir(path):
                 shutil.rmtree(path, ignore_errors=True)
-            elif path is not None:
+            else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
 

@@ -47,6 +47,22 @@ positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
 
 
+def _insert_for(session: Session) -> Any:
+    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _adding_to_totals(stmt: Any) -> Any:
+    """`stmt`, an INSERT into category_engagement, adding to the totals already there."""
+    return stmt.on_conflict_do_update(
+        index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
+        set_={
+            "positive_count": CategoryEngagement.positive_count + stmt.excluded.positive_count,
+            "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
+        },
+    )
+
+
 _INTERACTION_COLUMNS = (
     "id",
     "user_id",
@@ -198,13 +214,7 @@ _engagement = pg_insert(CategoryEngagement).from_select(
     .select_from(_target.join(_inserted, true()))
     .where(_target.c.category.is_not(None)),
 )
-_engaged = _engagement.on_conflict_do_update(
-    index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
-    set_={
-        "positive_count": CategoryEngagement.positive_count + _engagement.excluded.positive_count,
-        "dwell_seconds": CategoryEngagement.dwell_seconds + _engagement.excluded.dwell_seconds,
-    },
-).cte("engaged")
+_engaged = _adding_to_totals(_engagement).cte("engaged")
 _LOG_ONE = select(
     exists().where(User.id == bindparam("user_id")),
     exists().where(Venue.id == bindparam("venue_id")),
@@ -298,7 +308,7 @@ def popularity_at_window(
         for venue_id, count in session.execute(recorded_between):
             counts[venue_id] = counts.get(venue_id, 0) + count
     stored_now = session.execute(
-        (pg_insert if postgres else sqlite_insert)(PopularityWindow)
+        _insert_for(session)(PopularityWindow)
         .values(window_index=window_index, counts={v.hex: n for v, n in counts.items()})
         .on_conflict_do_nothing()
     )
@@ -433,14 +443,7 @@ def add_category_engagement(
             total[1] += dwell
     if not totals:
         return
-    stmt = sqlite_insert(CategoryEngagement)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
-        set_={
-            "positive_count": CategoryEngagement.positive_count + stmt.excluded.positive_count,
-            "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
-        },
-    )
+    stmt = _adding_to_totals(sqlite_insert(CategoryEngagement))
     rows = [
         {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
         for (uid, cat), (pos, dwell) in totals.items()
@@ -497,29 +500,19 @@ def move_category_engagement(
         for category, sign in ((old, -1), (new, 1))
         if category is not None
     ]
-    if not deltas:
-        return
     moved = union_all(*deltas).subquery("moved")
-    table = CategoryEngagement.__table__
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(table).from_select(
+    stmt = _insert_for(session)(CategoryEngagement).from_select(
         ["user_id", "category", "positive_count", "dwell_seconds"],
         # Key order, as the batches' upserts lock the same rows (no deadlock between them).
         select(moved).order_by(moved.c.user_id, moved.c.category),
     )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.user_id, table.c.category],
-            set_={
-                "positive_count": table.c.positive_count + stmt.excluded.positive_count,
-                "dwell_seconds": table.c.dwell_seconds + stmt.excluded.dwell_seconds,
-            },
-        )
-    )
+    session.execute(_adding_to_totals(stmt))
     if old is not None:
         session.execute(
-            delete(table).where(
-                table.c.category == old, table.c.positive_count == 0, table.c.dwell_seconds == 0
+            delete(CategoryEngagement).where(
+                CategoryEngagement.category == old,
+                CategoryEngagement.positive_count == 0,
+                CategoryEngagement.dwell_seconds == 0,
             )
         )
 
