@@ -8,6 +8,7 @@ a fresh migrated file. Tests are isolated by emptying every table before each te
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,7 @@ class AppCache:
         """Delete every row (the schema stays, at the latest migration)."""
         if url not in self._cleaners:
             self._cleaners[url] = create_db_engine(Settings(database_url=url))
+        wait_for_background_loads()
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         with self._cleaners[url].begin() as conn:
             if url.startswith("sqlite"):
@@ -126,6 +128,22 @@ class AppCache:
             app.state.engine.dispose()
         for engine in self._cleaners.values():
             engine.dispose()
+
+
+# The threads an app starts for its venue index and the learned ranker's context
+# (luna/reco/index.py, luna/reco/learned.py): daemon threads that outlive the test whose app
+# started them.
+BACKGROUND_LOADS = ("venue-index-reload", "venue-model-warm-up", "venue-model-context")
+
+
+def wait_for_background_loads(timeout: float = 60.0) -> None:
+    """Let a previous test's background loads finish before the tables are emptied: one still
+    reading when TRUNCATE locks the tables one by one deadlocks with it (a CI failure), and one
+    that commits afterwards leaves its rows to the next test."""
+    for thread in threading.enumerate():
+        if thread.name in BACKGROUND_LOADS:
+            thread.join(timeout)
+            assert not thread.is_alive(), f"{thread.name} still running after {timeout} s"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from luna.auth.tokens import issue_token
-from luna.config import Settings
+from luna.config import RecoSettings, Settings
 
 SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -23,6 +23,7 @@ def auth_settings(db_url: str) -> Settings:
         luna_auth=True,
         luna_jwt_secret=SECRET,
         luna_write_rate_limit="1000000/minute",
+        reco=RecoSettings(refresh_seconds=0),  # as tests/conftest.py's settings
     )
 
 
