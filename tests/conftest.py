@@ -28,6 +28,8 @@ from luna.config import RecoSettings, Settings, normalize_database_url
 from luna.db import READ_ONLY, create_db_engine
 from luna.migrate import upgrade
 from luna.models import Base
+from luna.reco.index import RELOAD_THREAD
+from luna.reco.learned import REBUILD_THREAD, WARM_UP_THREAD
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", "postgresql"]
@@ -130,10 +132,9 @@ class AppCache:
             engine.dispose()
 
 
-# The threads an app starts for its venue index and the learned ranker's context
-# (luna/reco/index.py, luna/reco/learned.py): daemon threads that outlive the test whose app
-# started them.
-BACKGROUND_LOADS = ("venue-index-reload", "venue-model-warm-up", "venue-model-context")
+# The threads an app starts for its venue index and the learned ranker's context: daemon
+# threads that outlive the test whose app started them.
+BACKGROUND_LOADS = (RELOAD_THREAD, WARM_UP_THREAD, REBUILD_THREAD)
 
 
 def wait_for_background_loads(timeout: float = 60.0) -> None:

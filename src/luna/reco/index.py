@@ -55,6 +55,8 @@ COUNT_ALL_EVERY_WINDOWS = 10
 # (id, name, category, lat, lng, price_level, rating), as venues.repository.candidate_rows
 VenueRow = tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]
 NO_CATEGORY = -1
+# The reload's thread (tests wait for it before emptying the tables).
+RELOAD_THREAD = "venue-index-reload"
 
 
 @dataclass(frozen=True, eq=False)
@@ -552,7 +554,7 @@ class VenueIndex:
                 with self._lock:
                     self._reloading = False
 
-        threading.Thread(target=reload, name="venue-index-reload", daemon=True).start()
+        threading.Thread(target=reload, name=RELOAD_THREAD, daemon=True).start()
 
 
 def load_snapshot(session: Session) -> VenueSnapshot:

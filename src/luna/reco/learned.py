@@ -88,6 +88,8 @@ _PERSON = (
 # every positive interaction (about 12 s at 4 million), so not every index window rebuilds it.
 # Popularity, trends and neighbours move slowly; the person's own history is always fresh.
 CONTEXT_MAX_AGE_SECONDS = 600.0
+# The context's background builds (tests wait for them before emptying the tables).
+WARM_UP_THREAD, REBUILD_THREAD = "venue-model-warm-up", "venue-model-context"
 # Up to this many times, local_seconds looks each one's offset up (no np.unique).
 FEW_TIMES = 256
 _EVERYONE = select(Interaction.user_id, Interaction.venue_id, Interaction.occurred_at).where(
@@ -215,7 +217,7 @@ class LearnedVenues:
             except Exception:  # the first request builds it instead
                 logger.exception("venue model context warm-up failed")
 
-        threading.Thread(target=build, name="venue-model-warm-up", daemon=True).start()
+        threading.Thread(target=build, name=WARM_UP_THREAD, daemon=True).start()
 
     def context(self, session: Session, snapshot: VenueSnapshot) -> CatalogContext:
         """The context of `snapshot` (built now, or the previous one's while it builds)."""
@@ -309,7 +311,7 @@ class LearnedVenues:
                 with self._lock:
                     self._building.discard(key)
 
-        threading.Thread(target=rebuild, name="venue-model-context", daemon=True).start()
+        threading.Thread(target=rebuild, name=REBUILD_THREAD, daemon=True).start()
 
 
 def person(
