@@ -47,9 +47,13 @@ positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
 
 
+def _on_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _insert_for(session: Session) -> Any:
     """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if _on_postgres(session) else sqlite_insert
 
 
 def _adding_to_totals(stmt: Any) -> Any:
@@ -255,7 +259,7 @@ def positive_counts_by_venue(
     On PostgreSQL without parallel workers, for this transaction: at S3 the count scans 4M
     rows, and in parallel it took every core for 0.5 s while every request in flight waited
     (the venue index's workers reload once a window, all at the same moment)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgres(session):
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     stmt = select(Interaction.venue_id, func.count()).where(_is_positive)
     if recorded_before is not None:
@@ -281,8 +285,7 @@ def popularity_at_window(
     recorded from its cut (`previous_cutoff`) on. Without that window, and every
     `count_all_every` windows (a write that committed after its window's grace is then
     counted), from every interaction. The caller commits."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if _on_postgres(session):
         session.execute(select(func.pg_advisory_xact_lock(_POPULARITY_LOCK)))
     stored = _stored_popularity(session, window_index)
     if stored is not None:
