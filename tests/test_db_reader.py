@@ -134,7 +134,7 @@ def test_the_one_statement_interaction_write_records_once_however_often_it_runs(
         await writer.open()
         try:
             return [
-                await interaction_repository.log_one(writer, data, positive=True)
+                await interaction_repository.log_one(writer, data)
                 for data in (at_bar, at_bar, at_plain, at_plain, nobody)
             ]
         finally:

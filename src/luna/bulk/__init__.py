@@ -96,7 +96,7 @@ def _vacuum(engine: Engine, loaded: list[FileSpec]) -> None:
     would get there too, later. The tables were ANALYZEd as they were merged."""
     tables = [spec.stem for spec in loaded]
     if INTERACTIONS in loaded or VENUES in loaded:
-        tables.append("category_engagement")  # rebuilt from interactions and venues
+        tables.append("category_engagement")  # moved by the triggers on both
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.exec_driver_sql(f"VACUUM {table}")

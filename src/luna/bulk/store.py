@@ -134,16 +134,6 @@ class _FileSql:
     insert_when_empty: str | None = None
 
 
-# The per-person, per-category totals of a set of interactions `s` (see CategoryEngagement);
-# callers add their own conditions and the GROUP BY (the WHERE also lets SQLite parse an
-# upsert after a join).
-_CATEGORY_ENGAGEMENT = """
-            SELECT s.user_id, v.category,
-                   count(*) FILTER (WHERE s.interaction_type IN ('like', 'interest')),
-                   coalesce(sum(s.dwell_time_seconds), 0)
-            FROM {source} AS s JOIN venues AS v ON v.id = s.venue_id
-            WHERE v.category IS NOT NULL"""
-
 _SQL: dict[str, _FileSql] = {
     USERS.stem: _FileSql(
         types=("uuid", "text", "text", "int", "float", "float"),
@@ -193,15 +183,6 @@ _SQL: dict[str, _FileSql] = {
         checks=(_repeated("id", "id", _repeated_id),),
         analyze=("venues", "category_engagement"),
         merge=(
-            # A venue that changes category moves its visitors' engagement to another
-            # category: rare in an import, so the running totals are then rebuilt whole.
-            """
-            DELETE FROM category_engagement WHERE EXISTS (
-                SELECT 1 FROM {staging} AS s JOIN venues AS v ON v.id = s.id
-                WHERE coalesce(v.category, '') <> coalesce(s.category, '')
-                  AND EXISTS (SELECT 1 FROM interactions AS i WHERE i.venue_id = v.id)
-            )
-            """,
             # booking_provider is not in the file: a new venue gets the default, an existing
             # one keeps its own.
             """
@@ -213,14 +194,6 @@ _SQL: dict[str, _FileSql] = {
                 name = excluded.name, description = excluded.description,
                 category = excluded.category, lat = excluded.lat, lng = excluded.lng,
                 price_level = excluded.price_level, rating = excluded.rating
-            """,
-            # Rebuilt when the first statement emptied it (an empty table with interactions
-            # at categorised venues means nothing else).
-            f"""
-            INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
-            {_CATEGORY_ENGAGEMENT.format(source="interactions")}
-              AND NOT EXISTS (SELECT 1 FROM category_engagement)
-            GROUP BY s.user_id, v.category
             """,
         ),
     ),
@@ -267,14 +240,6 @@ _SQL: dict[str, _FileSql] = {
             SELECT {new_uuid}, user_id, venue_id, interaction_type, dwell_time_seconds,
                    occurred_at, :now
             FROM {staging}
-            """,
-            f"""
-            INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
-            {_CATEGORY_ENGAGEMENT.format(source="{staging}")}
-            GROUP BY s.user_id, v.category
-            ON CONFLICT (user_id, category) DO UPDATE SET
-                positive_count = category_engagement.positive_count + excluded.positive_count,
-                dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
             """,
             # Recorded at :now but committed later, maybe after a stored window's cut: every
             # server process's next window counts popularity afresh.

@@ -1,13 +1,12 @@
 """All SQL about interactions, including the engagement aggregates the recommenders read."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Select,
     String,
@@ -16,11 +15,8 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     select,
     text,
-    true,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,17 +50,6 @@ def _on_postgres(session: Session) -> bool:
 def _insert_for(session: Session) -> Any:
     """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
     return pg_insert if _on_postgres(session) else sqlite_insert
-
-
-def _adding_to_totals(stmt: Any) -> Any:
-    """`stmt`, an INSERT into category_engagement, adding to the totals already there."""
-    return stmt.on_conflict_do_update(
-        index_elements=[CategoryEngagement.user_id, CategoryEngagement.category],
-        set_={
-            "positive_count": CategoryEngagement.positive_count + stmt.excluded.positive_count,
-            "dwell_seconds": CategoryEngagement.dwell_seconds + stmt.excluded.dwell_seconds,
-        },
-    )
 
 
 _INTERACTION_COLUMNS = (
@@ -106,28 +91,13 @@ _INSERT_STAGED = f"""
     INSERT INTO interactions ({", ".join(_INTERACTION_COLUMNS)})
     SELECT {", ".join(_INTERACTION_COLUMNS)} FROM interaction_batch
 """
-# In key order: concurrent batches then lock shared rows in the same order (no deadlock).
-_ADD_STAGED_ENGAGEMENT = """
-    INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
-    SELECT b.user_id, v.category,
-        count(*) FILTER (WHERE b.interaction_type IN ({positive})),
-        sum(b.dwell_time_seconds)
-    FROM interaction_batch b JOIN venues v ON v.id = b.venue_id
-    WHERE v.category IS NOT NULL
-    GROUP BY b.user_id, v.category
-    ORDER BY b.user_id, v.category
-    ON CONFLICT (user_id, category) DO UPDATE SET
-        positive_count = category_engagement.positive_count + excluded.positive_count,
-        dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
-""".format(positive=", ".join(f"'{kind.value}'" for kind in sorted(POSITIVE_INTERACTION_TYPES)))
 
 
 def insert_batch_staged(
     session: Session, items: Sequence[BatchItem], now: datetime
 ) -> tuple[int, str] | None:
-    """PostgreSQL: records every item, adding them to the category totals, or none of them
-    when a user or venue does not exist: then (the first such item's index, "User" or
-    "Venue"), and the caller rolls back."""
+    """PostgreSQL: records every item, or none of them when a user or venue does not exist:
+    then (the first such item's index, "User" or "Venue"), and the caller rolls back."""
     connection = session.connection()
     dbapi = connection.connection.driver_connection
     ids = uuid7_hex(len(items))
@@ -156,35 +126,29 @@ def insert_batch_staged(
             index, user_missing = unknown
             return index, "User" if user_missing else "Venue"
         savepoint.commit()
-        cursor.execute(_ADD_STAGED_ENGAGEMENT)
     return None
 
 
-_venue = select(Venue.id, Venue.category).where(Venue.id == bindparam("venue_id")).subquery()
-# Always one row: (user id or NULL, venue id or NULL, category).
+# Always one row: (user id or NULL, venue id or NULL).
 _USER_AND_VENUE = select(
     select(User.id).where(User.id == bindparam("user_id")).scalar_subquery(),
-    select(_venue.c.id).scalar_subquery(),
-    select(_venue.c.category).scalar_subquery(),
+    select(Venue.id).where(Venue.id == bindparam("venue_id")).scalar_subquery(),
 )
 
 
-def user_and_venue(
-    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID | None
-) -> tuple[bool, bool, str | None]:
-    """(the user exists, the venue exists, its category) in one statement."""
+def user_and_venue(session: Session, user_id: uuid.UUID, venue_id: uuid.UUID) -> tuple[bool, bool]:
+    """(the user exists, the venue exists) in one statement."""
     params = {"user_id": user_id, "venue_id": venue_id}
-    user, venue, category = session.connection().execute(_USER_AND_VENUE, params).one()
-    return user is not None, venue is not None, category
+    user, venue = session.connection().execute(_USER_AND_VENUE, params).one()
+    return user is not None, venue is not None
 
 
 # POST /venues/{venue_id}/interactions on PostgreSQL, in ONE statement (its own transaction on
-# the hot-statement pool, luna.db_reader): insert the row and add it to the person's category
-# totals only if both the user and the venue exist, and say which exist. The totals follow
-# the insert's RETURNING, and the insert skips an id already there, so running the statement
+# the hot-statement pool, luna.db_reader): insert the row only if both the user and the venue
+# exist, and say which exist. The insert skips an id already there, so running the statement
 # twice (the pool's retry after a lost connection) records the interaction once.
 _target = (
-    select(User.id.label("user_id"), Venue.id.label("venue_id"), Venue.category)
+    select(User.id.label("user_id"), Venue.id.label("venue_id"))
     .where(User.id == bindparam("user_id"), Venue.id == bindparam("venue_id"))
     .cte("target")
 )
@@ -204,37 +168,18 @@ _inserted = (
         ),
     )
     .on_conflict_do_nothing(index_elements=[_columns.id])
-    .returning(Interaction.user_id)
     .cte("inserted")
 )
-_engagement = pg_insert(CategoryEngagement).from_select(
-    ["user_id", "category", "positive_count", "dwell_seconds"],
-    select(
-        _target.c.user_id,
-        _target.c.category,
-        bindparam("positive_count", type_=BigInteger()),
-        bindparam("dwell_time_seconds", type_=BigInteger()),
-    )
-    .select_from(_target.join(_inserted, true()))
-    .where(_target.c.category.is_not(None)),
-)
-_engaged = _adding_to_totals(_engagement).cte("engaged")
 _LOG_ONE = select(
     exists().where(User.id == bindparam("user_id")),
     exists().where(Venue.id == bindparam("venue_id")),
-).add_cte(_inserted, _engaged)
+).add_cte(_inserted)
 
 
-async def log_one(
-    writer: StatementWriter, row: dict[str, Any], positive: bool
-) -> tuple[bool, bool]:
+async def log_one(writer: StatementWriter, row: dict[str, Any]) -> tuple[bool, bool]:
     """Records one interaction `row` (PostgreSQL, one statement); returns (the user exists,
     the venue exists): nothing is written unless both do."""
-    params = {
-        **row,
-        "interaction_type": InteractionType(row["interaction_type"]).value,
-        "positive_count": int(positive),
-    }
+    params = {**row, "interaction_type": InteractionType(row["interaction_type"]).value}
     ((user_exists, venue_exists),) = await writer.write(_LOG_ONE, params)
     return user_exists, venue_exists
 
@@ -418,56 +363,6 @@ def companion_engagement_in_category_from_interactions(
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
 
 
-def add_category_engagement(
-    session: Session, deltas: Iterable[tuple[uuid.UUID, str | None, bool, int]]
-) -> None:
-    """Adds interactions (user, venue category, positive?, dwell) to the running totals of
-    `category_engagement`, in one statement; venues without a category count nowhere."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # Four arrays, summed per (user, category) in the statement: less Python per row.
-        users, categories, positives, dwells = [], [], [], []
-        for user_id, category, positive, dwell in deltas:
-            if category is not None:
-                users.append(user_id)
-                categories.append(category)
-                positives.append(int(positive))
-                dwells.append(dwell)
-        if users:
-            connection.exec_driver_sql(
-                _UPSERT_CATEGORY_ARRAYS, (users, categories, positives, dwells)
-            )
-        return
-    totals: dict[tuple[uuid.UUID, str], list[int]] = {}
-    for user_id, category, positive, dwell in deltas:
-        if category is not None:
-            total = totals.setdefault((user_id, category), [0, 0])
-            total[0] += positive
-            total[1] += dwell
-    if not totals:
-        return
-    stmt = _adding_to_totals(sqlite_insert(CategoryEngagement))
-    rows = [
-        {"user_id": uid, "category": cat, "positive_count": pos, "dwell_seconds": dwell}
-        for (uid, cat), (pos, dwell) in totals.items()
-    ]
-    connection.execute(stmt, rows)
-
-
-# In key order: concurrent batches then lock shared rows in the same order (no deadlock).
-_UPSERT_CATEGORY_ARRAYS = """
-    INSERT INTO category_engagement (user_id, category, positive_count, dwell_seconds)
-    SELECT user_id, category, sum(positive), sum(dwell)
-    FROM unnest(%s::uuid[], %s::varchar[], %s::bigint[], %s::bigint[])
-        AS delta(user_id, category, positive, dwell)
-    GROUP BY user_id, category
-    ORDER BY user_id, category
-    ON CONFLICT (user_id, category) DO UPDATE SET
-        positive_count = category_engagement.positive_count + excluded.positive_count,
-        dwell_seconds = category_engagement.dwell_seconds + excluded.dwell_seconds
-"""
-
-
 def _category_totals(*conditions: ColumnElement[bool]) -> Select[Any]:
     """(user, category, positive count, dwell) of the interactions meeting `conditions`, at
     venues that have a category: what `category_engagement` holds."""
@@ -477,47 +372,6 @@ def _category_totals(*conditions: ColumnElement[bool]) -> Select[Any]:
         .where(Venue.category.is_not(None), *conditions)
         .group_by(Interaction.user_id, Venue.category)
     )
-
-
-def move_category_engagement(
-    session: Session, venue_id: uuid.UUID, old: str | None, new: str | None
-) -> None:
-    """A venue changed category from `old` to `new`: its interactions' share of each visitor's
-    totals moves from (visitor, old) to (visitor, new). Proportional to the venue's own
-    interactions, where recounting every visitor's whole history took 9-10 s for S3's busiest
-    venue (now 1.4 s). Totals left at zero in `old` are deleted (a row of zeros reads as no row)."""
-    at_venue = (
-        select(Interaction.user_id, positive_count.label("positive"), dwell_sum.label("dwell"))
-        .where(Interaction.venue_id == venue_id)
-        .group_by(Interaction.user_id)
-        .subquery("at_venue")
-    )
-    # One signed delta per (visitor, category): minus in the old category, plus in the new.
-    deltas = [
-        select(
-            at_venue.c.user_id,
-            literal(category, String).label("category"),
-            sign * at_venue.c.positive,
-            sign * at_venue.c.dwell,
-        )
-        for category, sign in ((old, -1), (new, 1))
-        if category is not None
-    ]
-    moved = union_all(*deltas).subquery("moved")
-    stmt = _insert_for(session)(CategoryEngagement).from_select(
-        ["user_id", "category", "positive_count", "dwell_seconds"],
-        # Key order, as the batches' upserts lock the same rows (no deadlock between them).
-        select(moved).order_by(moved.c.user_id, moved.c.category),
-    )
-    session.execute(_adding_to_totals(stmt))
-    if old is not None:
-        session.execute(
-            delete(CategoryEngagement).where(
-                CategoryEngagement.category == old,
-                CategoryEngagement.positive_count == 0,
-                CategoryEngagement.dwell_seconds == 0,
-            )
-        )
 
 
 def category_engagement_from_interactions(

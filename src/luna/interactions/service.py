@@ -19,32 +19,26 @@ from luna.venues import repository as venue_repository
 def log_interaction(
     session: Session, venue_id: uuid.UUID, data: InteractionCreate
 ) -> InteractionRead:
-    """On a session (SQLite; PostgreSQL without the app's lifespan): three statements (user
-    and venue, the row, the category totals). The app on PostgreSQL takes
-    `log_interaction_in_one_statement`."""
-    user_exists, venue_exists, category = repository.user_and_venue(session, data.user_id, venue_id)
+    """On a session (SQLite; PostgreSQL without the app's lifespan): two statements (user and
+    venue, the row). The app on PostgreSQL takes `log_interaction_in_one_statement`. The
+    database keeps the category totals (triggers, migration b7d2e4f19a03)."""
+    user_exists, venue_exists = repository.user_and_venue(session, data.user_id, venue_id)
     if not venue_exists:
         raise NotFound("Venue not found")
     if not user_exists:
         raise NotFound("User not found")
     row = _new_row(venue_id, data)
     repository.bulk_insert(session, [row])
-    positive = is_positive(data.interaction_type)
-    repository.add_category_engagement(
-        session, [(data.user_id, category, positive, data.dwell_time_seconds)]
-    )
     return InteractionRead.model_construct(**row)
 
 
 async def log_interaction_in_one_statement(
     writer: StatementWriter, venue_id: uuid.UUID, data: InteractionCreate
 ) -> InteractionRead:
-    """`log_interaction` on PostgreSQL: the checks, the row and the category totals in one
-    statement of its own transaction (no session, no worker thread): a hot route."""
+    """`log_interaction` on PostgreSQL: the checks and the row in one statement of its own
+    transaction (no session, no worker thread): a hot route."""
     row = _new_row(venue_id, data)
-    user_exists, venue_exists = await repository.log_one(
-        writer, row, is_positive(data.interaction_type)
-    )
+    user_exists, venue_exists = await repository.log_one(writer, row)
     if not venue_exists:
         raise NotFound("Venue not found")
     if not user_exists:
@@ -75,11 +69,11 @@ def log_batch(session: Session, items: list[BatchItem]) -> int:
             raise NotFound(f"interactions[{index}]: {what} not found")
         return len(items)
     known_users = user_repository.existing_ids(session, {item.user_id for item in items})
-    categories = venue_repository.categories(session, {item.venue_id for item in items})
+    known_venues = venue_repository.existing_ids(session, {item.venue_id for item in items})
     for index, item in enumerate(items):
         if item.user_id not in known_users:
             raise NotFound(f"interactions[{index}]: User not found")
-        if item.venue_id not in categories:
+        if item.venue_id not in known_venues:
             raise NotFound(f"interactions[{index}]: Venue not found")
     now = utcnow()
     rows = [
@@ -95,18 +89,6 @@ def log_batch(session: Session, items: list[BatchItem]) -> int:
         for item in items
     ]
     repository.bulk_insert(session, rows)
-    repository.add_category_engagement(
-        session,
-        (
-            (
-                item.user_id,
-                categories[item.venue_id],
-                is_positive(item.interaction_type),
-                item.dwell_time_seconds,
-            )
-            for item in items
-        ),
-    )
     return len(rows)
 
 

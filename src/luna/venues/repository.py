@@ -85,15 +85,7 @@ def add(session: Session, venue: Venue) -> None:
     session.add(venue)
 
 
-def categories(session: Session, venue_ids: set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
-    """The category of each of these venues that exists (absent: no such venue)."""
+def existing_ids(session: Session, venue_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     if not venue_ids:
-        return {}
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":  # one array parameter, not thousands
-        rows = connection.exec_driver_sql(
-            "SELECT id, category FROM venues WHERE id = ANY(%s)", (list(venue_ids),)
-        )
-    else:
-        rows = connection.execute(select(Venue.id, Venue.category).where(Venue.id.in_(venue_ids)))
-    return {venue_id: category for venue_id, category in rows}
+        return set()
+    return set(session.scalars(select(Venue.id).where(Venue.id.in_(venue_ids))))

@@ -5,7 +5,6 @@ from sqlalchemy.orm import Session
 
 from luna.errors import Conflict, NotFound
 from luna.geo import bounding_box, haversine_km
-from luna.interactions import repository as interaction_repository
 from luna.models import Venue
 from luna.schemas import Page
 from luna.venues import repository
@@ -53,14 +52,9 @@ def create_venue(session: Session, data: VenueCreate) -> Venue:
 
 
 def update_venue(session: Session, venue_id: uuid.UUID, data: VenueUpdate) -> Venue:
+    """A category change moves the venue's visitors' category totals with it (a trigger)."""
     venue = get_venue(session, venue_id)
-    old_category = venue.category
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(venue, field, value)
     session.flush()
-    if venue.category != old_category:
-        # Everyone who went there now went to another category.
-        interaction_repository.move_category_engagement(
-            session, venue_id, old_category, venue.category
-        )
     return venue
