@@ -107,3 +107,72 @@ def test_upgrade_keeps_rows_of_tables_referring_to_a_rebuilt_table(db_url, backe
         ]
     engine.dispose()
     assert counts == [1, 1, 1]
+
+
+# The triggers that keep category_engagement (migration b7d2e4f19a03). SQLite drops a table's
+# triggers when a batch migration copies it, so a later migration could lose them silently.
+CATEGORY_TRIGGERS = {
+    "interactions_inserted",
+    "interactions_deleted",
+    "interactions_updated",
+    "venues_recategorized",
+    "venues_deleted",
+}
+TRIGGER_NAMES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+}
+
+
+def test_head_schema_has_the_category_engagement_triggers(engine, backend):
+    with engine.connect() as conn:
+        names = set(conn.execute(text(TRIGGER_NAMES[backend])).scalars())
+    assert names >= CATEGORY_TRIGGERS
+
+
+def test_trigger_migration_recounts_totals_a_loader_left_empty(db_url, backend):
+    """Before the triggers, the demo loader wrote interactions without their totals; the
+    migration mends such a database."""
+    engine = create_db_engine(Settings(database_url=db_url))
+    downgrade(engine, "6a1e9c3f2b70")
+    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    user, bar, museum = (uuid.uuid4() for _ in range(3))
+    now = "2030-01-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
+            {"id": as_id(user), "t": now},
+        )
+        for venue, category in ((bar, "bar"), (museum, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO venues (id, name, category, lat, lng, created_at)"
+                    " VALUES (:id, 'v', :c, 0, 0, :t)"
+                ),
+                {"id": as_id(venue), "c": category, "t": now},
+            )
+        for n, (venue, kind, dwell) in enumerate(
+            ((bar, "like", 10), (bar, "view", 5), (museum, "like", 7))
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO interactions (id, user_id, venue_id, interaction_type,"
+                    " dwell_time_seconds, occurred_at, created_at)"
+                    " VALUES (:id, :u, :v, :k, :d, :t, :t)"
+                ),
+                {
+                    "id": as_id(uuid.UUID(int=n + 1)),
+                    "u": as_id(user),
+                    "v": as_id(venue),
+                    "k": kind,
+                    "d": dwell,
+                    "t": now,
+                },
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        totals = conn.execute(
+            text("SELECT category, positive_count, dwell_seconds FROM category_engagement")
+        ).all()
+    engine.dispose()
+    assert [tuple(t) for t in totals] == [("bar", 1, 15)]

@@ -1,4 +1,4 @@
-"""The `luna` command: serve, migrate, seed, import, token, bench."""
+"""The `luna` command: serve, migrate, seed, import, check, token, bench."""
 
 import contextlib
 import os
@@ -219,6 +219,48 @@ def import_(
         engine.dispose()
     for name, count in summary.items():
         console.print(f"{name}: {count} row{'' if count == 1 else 's'}")
+
+
+@app.command()
+def check(
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Replace what differs with the recount")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Differences shown per table")] = 20,
+) -> None:
+    """Compare every table derived from interactions with a recount; exit 1 if one differs."""
+    from rich.table import Table
+
+    from luna.interactions import consistency
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    upgrade(engine)
+    try:
+        with Session(engine) as session:
+            with console.status("Recounting the derived tables"):
+                differences = consistency.find_differences(
+                    session, settings.venue_index_refresh_seconds, limit
+                )
+            if differences:
+                table = Table(
+                    "table", "key", "stored", "recount", title="Derived data that differs"
+                )
+                for difference in differences:
+                    table.add_row(
+                        difference.table, difference.key, difference.stored, difference.recount
+                    )
+                console.print(table)
+            if fix and differences:
+                consistency.repair(session)
+                session.commit()
+                console.print("[green]Repaired:[/green] the derived tables equal the recount.")
+    finally:
+        engine.dispose()
+    if not differences:
+        console.print("[green]Every derived table equals its recount.[/green]")
+        return
+    raise typer.Exit(code=1)
 
 
 # `luna bench`: synthetic worlds, import, serve, wrk (luna.bench; README "Benchmarks").

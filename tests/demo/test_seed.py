@@ -33,6 +33,7 @@ from luna.models import (
     Venue,
 )
 from tests.factories import create_user
+from tests.reco.agreement import assert_people_match_everywhere, assert_venues_match
 
 CATALOGUE = {user.handle: user for user in USERS}
 
@@ -238,6 +239,25 @@ def test_friend_who_liked_the_venue_comes_first(
     assert ranked.index(jonah) < ranked.index(priya)
     assert body[ranked.index(jonah)]["features"]["direct"] > 0
     assert body[ranked.index(priya)]["features"]["direct"] == 0
+
+
+def test_every_demo_persons_recommendations_equal_the_reference(
+    client: TestClient, engine: Engine
+) -> None:
+    """The demo loader writes interactions like any other path: the people route's category
+    term then counts them (its totals once stayed empty after a seed)."""
+    seed_demo(engine)
+    world = assert_people_match_everywhere(client)
+    for user in world.users:
+        assert_venues_match(client, world, user)
+    liked_categories = [
+        r["features"]["category"]
+        for r in client.get(
+            f"/reco/people/{user_id('maya_reads')}",
+            params={"venue_id": str(venue_id("perry-street-books"))},
+        ).json()
+    ]
+    assert max(liked_categories) > 0
 
 
 def test_luna_seed_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

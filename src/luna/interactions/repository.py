@@ -7,7 +7,6 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import (
-    ColumnElement,
     Select,
     String,
     bindparam,
@@ -363,13 +362,18 @@ def companion_engagement_in_category_from_interactions(
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
 
 
-def _category_totals(*conditions: ColumnElement[bool]) -> Select[Any]:
-    """(user, category, positive count, dwell) of the interactions meeting `conditions`, at
-    venues that have a category: what `category_engagement` holds."""
+def _category_totals() -> Select[Any]:
+    """(user, category, positive count, dwell) of every interaction at a venue that has a
+    category: what `category_engagement` holds (the triggers of migration b7d2e4f19a03)."""
     return (
-        select(Interaction.user_id, Venue.category, positive_count, dwell_sum)
+        select(
+            Interaction.user_id,
+            Venue.category,
+            positive_count.label("positive_count"),
+            dwell_sum.label("dwell_seconds"),
+        )
         .join(Venue, Venue.id == Interaction.venue_id)
-        .where(Venue.category.is_not(None), *conditions)
+        .where(Venue.category.is_not(None))
         .group_by(Interaction.user_id, Venue.category)
     )
 
@@ -380,6 +384,61 @@ def category_engagement_from_interactions(
     """What `category_engagement` must hold, computed from scratch (for tests and checks)."""
     rows = session.execute(_category_totals())
     return {(uid, cat): (int(pos), int(dwell)) for uid, cat, pos, dwell in rows}
+
+
+def category_engagement_differences(
+    session: Session, limit: int
+) -> list[tuple[uuid.UUID, str, tuple[int, int], tuple[int, int]]]:
+    """Up to `limit` (user, category, stored totals, recounted totals) that differ, in key
+    order; a row of zeros and no row are the same."""
+    recount = _category_totals().subquery("recount")
+    stored = (
+        select(CategoryEngagement)
+        .where((CategoryEngagement.positive_count != 0) | (CategoryEngagement.dwell_seconds != 0))
+        .subquery("stored")
+    )
+    user_id = func.coalesce(stored.c.user_id, recount.c.user_id)
+    category = func.coalesce(stored.c.category, recount.c.category)
+    stored_positive = func.coalesce(stored.c.positive_count, 0)
+    stored_dwell = func.coalesce(stored.c.dwell_seconds, 0)
+    recount_positive = func.coalesce(recount.c.positive_count, 0)
+    recount_dwell = func.coalesce(recount.c.dwell_seconds, 0)
+    stmt = (
+        select(user_id, category, stored_positive, stored_dwell, recount_positive, recount_dwell)
+        .select_from(
+            stored.join(
+                recount,
+                (stored.c.user_id == recount.c.user_id) & (stored.c.category == recount.c.category),
+                full=True,
+            )
+        )
+        .where((stored_positive != recount_positive) | (stored_dwell != recount_dwell))
+        .order_by(user_id, category)
+        .limit(limit)
+    )
+    return [
+        (uid, cat, (int(sp), int(sd)), (int(rp), int(rd)))
+        for uid, cat, sp, sd, rp, rd in session.execute(stmt)
+    ]
+
+
+def rebuild_category_engagement(session: Session) -> None:
+    """Replaces every total with a recount of the interactions."""
+    session.execute(delete(CategoryEngagement))
+    session.execute(
+        insert(CategoryEngagement).from_select(
+            ["user_id", "category", "positive_count", "dwell_seconds"], _category_totals()
+        )
+    )
+
+
+def stored_popularity_windows(session: Session) -> dict[int, dict[uuid.UUID, int]]:
+    """Every stored window's counts, by window index."""
+    rows = session.execute(select(PopularityWindow.window_index, PopularityWindow.counts))
+    return {
+        index: {uuid.UUID(hex=venue): int(n) for venue, n in counts.items()}
+        for index, counts in rows
+    }
 
 
 def engagement_by_user_and_venue(

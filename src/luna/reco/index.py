@@ -448,6 +448,11 @@ def _limit_th_best_at_most(score: np.ndarray, limit: int) -> float:
     return float(np.partition(sample, len(sample) - limit)[len(sample) - limit])
 
 
+def window_cutoff(window: int, refresh_seconds: float) -> datetime:
+    """Popularity in window `window` counts the interactions recorded before this time."""
+    return datetime.fromtimestamp(window * refresh_seconds - GRACE_SECONDS, UTC)
+
+
 class VenueIndex:
     """Holds the current snapshot of one process and reloads it once per window."""
 
@@ -503,7 +508,7 @@ class VenueIndex:
             self._reload_in_background(int(self._clock() // self.refresh_seconds))
 
     def _window_cutoff(self, window: int) -> datetime:
-        return datetime.fromtimestamp(window * self.refresh_seconds - GRACE_SECONDS, UTC)
+        return window_cutoff(window, self.refresh_seconds)
 
     def _load(self, window: int) -> VenueSnapshot:
         started = time.perf_counter()

@@ -232,7 +232,7 @@ _RECOUNT = f"""
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name, (table, event, deltas, removes) in _POSTGRES_TRIGGERS.items():
+        for name, (_table, event, deltas, removes) in _POSTGRES_TRIGGERS.items():
             op.execute(_postgres_function(name, deltas, removes))
             op.execute(
                 f"CREATE TRIGGER {name} {event} FOR EACH STATEMENT "
