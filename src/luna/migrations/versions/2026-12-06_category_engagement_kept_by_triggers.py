@@ -109,9 +109,7 @@ _POSTGRES_TRIGGERS = {
     "venues_recategorized": (
         "venues",
         "AFTER UPDATE ON venues REFERENCING OLD TABLE AS old_venues NEW TABLE AS new_venues",
-        _venue_deltas(
-            f"SELECT id, old_category AS category FROM ({_CHANGED_VENUES}) AS c", "-"
-        )
+        _venue_deltas(f"SELECT id, old_category AS category FROM ({_CHANGED_VENUES}) AS c", "-")
         + " UNION ALL "
         + _venue_deltas(f"SELECT id, new_category AS category FROM ({_CHANGED_VENUES}) AS c", "+"),
         True,
