@@ -4,8 +4,6 @@ on it (an interaction) is idempotent."""
 
 import asyncio
 import logging
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -14,8 +12,6 @@ from luna.config import Settings
 from luna.db_reader import APPLICATION_NAME, PsycopgReader, SessionReader
 from luna.errors import ServiceUnavailable
 from luna.interactions import repository as interaction_repository
-from luna.models import InteractionType
-from luna.models.base import uuid7
 from luna.social import repository as social_repository
 from tests.factories import connect, create_user, create_venue, interact
 
@@ -106,47 +102,3 @@ def test_an_unreachable_database_is_a_503_with_retry_after():
         asyncio.run(read())
     assert refused.value.status_code == 503
     assert refused.value.headers == {"Retry-After": "1"}
-
-
-@postgres_only
-def test_the_one_statement_interaction_write_records_once_however_often_it_runs(client, settings):
-    """The pool retries a statement after a lost connection: the write must be idempotent."""
-    me = create_user(client)
-    bar = create_venue(client, category="bar")
-    plain = create_venue(client, category=None)  # counts in no category total
-    now = datetime.now(UTC)
-
-    def row(venue_id: str, user_id: str = me["id"]) -> dict:
-        return {
-            "id": uuid7(),
-            "user_id": uuid.UUID(user_id),
-            "venue_id": uuid.UUID(venue_id),
-            "interaction_type": InteractionType.like,
-            "dwell_time_seconds": 40,
-            "occurred_at": now,
-            "created_at": now,
-        }
-
-    at_bar, at_plain, nobody = row(bar["id"]), row(plain["id"]), row(bar["id"], str(uuid7()))
-
-    async def write_all() -> list[tuple[bool, bool]]:
-        writer = PsycopgReader(settings)
-        await writer.open()
-        try:
-            return [
-                await interaction_repository.log_one(writer, data)
-                for data in (at_bar, at_bar, at_plain, at_plain, nobody)
-            ]
-        finally:
-            await writer.close()
-
-    assert asyncio.run(write_all()) == [(True, True)] * 4 + [(False, True)]
-    with client.app.state.engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, venue_id FROM interactions ORDER BY id")).all()
-        totals = connection.execute(
-            text("SELECT user_id, category, positive_count, dwell_seconds FROM category_engagement")
-        ).all()
-    assert [(r.id, r.venue_id) for r in rows] == sorted(
-        [(at_bar["id"], at_bar["venue_id"]), (at_plain["id"], at_plain["venue_id"])]
-    )
-    assert [tuple(t) for t in totals] == [(uuid.UUID(me["id"]), "bar", 1, 40)]

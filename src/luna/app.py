@@ -86,21 +86,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def hot_reads_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On PostgreSQL, the hottest reads (and the one-statement write of a single interaction)
-    run on psycopg's asyncio pool (luna.db_reader), which lives in the server's event loop:
-    opened here, closed at shutdown."""
+    """On PostgreSQL, the hottest reads run on psycopg's asyncio pool (luna.db_reader), which
+    lives in the server's event loop: opened here, closed at shutdown."""
     settings: Settings = app.state.settings
     if settings.is_sqlite:
         yield
         return
     reader = PsycopgReader(settings)
     await reader.open()
-    app.state.reader = app.state.statement_writer = reader
+    app.state.reader = reader
     try:
         yield
     finally:
         app.state.reader = SessionReader(app.state.session_factory)
-        app.state.statement_writer = None
         await reader.close()
 
 
@@ -121,10 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    # Replaced by a PsycopgReader while the lifespan runs on PostgreSQL; without one (SQLite,
-    # no lifespan) writes take a session.
+    # Replaced by a PsycopgReader while the lifespan runs on PostgreSQL.
     app.state.reader = SessionReader(app.state.session_factory)
-    app.state.statement_writer = None
     app.state.venue_index = VenueIndex(
         app.state.session_factory, settings.venue_index_refresh_seconds
     )

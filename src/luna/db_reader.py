@@ -9,10 +9,6 @@ the event loop, in autocommit (one statement is its own consistent snapshot): on
 and psycopg prepares them on the server after a few uses. The statements stay SQLAlchemy
 Core, written once in their domain's repository, and are compiled here for psycopg.
 
-The same pool runs one write: `POST /venues/{venue_id}/interactions` records an interaction
-in one idempotent statement (`StatementWriter`; luna.interactions.repository.log_one), where a
-session took four round trips and a thread hop.
-
 On SQLite (the embedded default) and whenever the pool is not open (the app used without its
 lifespan), `SessionReader` runs the same reads through a read-only session on a worker
 thread, exactly as the other routes do, and writes take a session.
@@ -48,13 +44,6 @@ APPLICATION_NAME = "luna-hot-reads"
 class Reader(Protocol):
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
         """Every row of one read-only statement."""
-        ...
-
-
-class StatementWriter(Protocol):
-    async def write(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
-        """Every row of one statement that writes, committed on its own. It may run twice
-        (a retry after a lost connection), so it must be idempotent."""
         ...
 
 
@@ -139,10 +128,6 @@ class PsycopgReader:
         await self._pool.close()
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
-        return await self._run(statement, params)
-
-    async def write(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:
-        # Autocommit: the statement is its own transaction, committed before it returns.
         return await self._run(statement, params)
 
     async def _run(self, statement: Executable, params: Mapping[str, Any]) -> list[Row]:

@@ -49,9 +49,6 @@ async def log_interaction_old_name(
 
 
 async def _log_one(request: Request, venue_id: uuid.UUID, body: InteractionCreate) -> object:
-    writer = request.app.state.statement_writer  # PostgreSQL, while the app runs
-    if writer is not None:
-        return await service.log_interaction_in_one_statement(writer, venue_id, body)
     return await run_in_transaction(
         request, lambda session: service.log_interaction(session, venue_id, body)
     )

@@ -8,26 +8,24 @@ from typing import Any
 import psycopg
 from sqlalchemy import (
     Select,
-    String,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from luna.db_reader import Reader, StatementWriter
+from luna.db_reader import Reader
 from luna.interactions.schemas import BatchItem
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
     Interaction,
-    InteractionType,
     PopularityWindow,
     SocialEdge,
     User,
@@ -142,45 +140,33 @@ def user_and_venue(session: Session, user_id: uuid.UUID, venue_id: uuid.UUID) ->
     return user is not None, venue is not None
 
 
-# POST /venues/{venue_id}/interactions on PostgreSQL, in ONE statement (its own transaction on
-# the hot-statement pool, luna.db_reader): insert the row only if both the user and the venue
-# exist, and say which exist. The insert skips an id already there, so running the statement
-# twice (the pool's retry after a lost connection) records the interaction once.
-_target = (
-    select(User.id.label("user_id"), Venue.id.label("venue_id"))
-    .where(User.id == bindparam("user_id"), Venue.id == bindparam("venue_id"))
-    .cte("target")
-)
+# One interaction in one statement, written only if both its user and its venue exist.
 _columns = Interaction.__table__.c
-_inserted = (
-    pg_insert(Interaction)
+_INSERT_ONE = (
+    insert(Interaction.__table__)
     .from_select(
         list(_INTERACTION_COLUMNS),
         select(
             bindparam("id", type_=_columns.id.type),
-            _target.c.user_id,
-            _target.c.venue_id,
-            bindparam("interaction_type", type_=String()),
+            User.id,
+            Venue.id,
+            bindparam("interaction_type", type_=_columns.interaction_type.type),
             bindparam("dwell_time_seconds", type_=_columns.dwell_time_seconds.type),
             bindparam("occurred_at", type_=_columns.occurred_at.type),
             bindparam("created_at", type_=_columns.created_at.type),
-        ),
+        )
+        .select_from(User)
+        .join(Venue, true())  # one row when both exist, none otherwise
+        .where(User.id == bindparam("user_id"), Venue.id == bindparam("venue_id")),
     )
-    .on_conflict_do_nothing(index_elements=[_columns.id])
-    .cte("inserted")
+    .returning(_columns.id)
 )
-_LOG_ONE = select(
-    exists().where(User.id == bindparam("user_id")),
-    exists().where(Venue.id == bindparam("venue_id")),
-).add_cte(_inserted)
 
 
-async def log_one(writer: StatementWriter, row: dict[str, Any]) -> tuple[bool, bool]:
-    """Records one interaction `row` (PostgreSQL, one statement); returns (the user exists,
-    the venue exists): nothing is written unless both do."""
-    params = {**row, "interaction_type": InteractionType(row["interaction_type"]).value}
-    ((user_exists, venue_exists),) = await writer.write(_LOG_ONE, params)
-    return user_exists, venue_exists
+def insert_one(session: Session, row: dict[str, Any]) -> bool:
+    """Records the interaction `row`; False (nothing written) when its user or venue does
+    not exist."""
+    return session.execute(_INSERT_ONE, row).first() is not None
 
 
 def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[Interaction]:

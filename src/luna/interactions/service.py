@@ -4,7 +4,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from luna.db_reader import StatementWriter
 from luna.errors import NotFound
 from luna.interactions import repository
 from luna.interactions.schemas import BatchItem, InteractionCreate, InteractionRead
@@ -19,30 +18,15 @@ from luna.venues import repository as venue_repository
 def log_interaction(
     session: Session, venue_id: uuid.UUID, data: InteractionCreate
 ) -> InteractionRead:
-    """On a session (SQLite; PostgreSQL without the app's lifespan): two statements (user and
-    venue, the row). The app on PostgreSQL takes `log_interaction_in_one_statement`. The
-    database keeps the category totals (triggers, migration b7d2e4f19a03)."""
-    user_exists, venue_exists = repository.user_and_venue(session, data.user_id, venue_id)
-    if not venue_exists:
-        raise NotFound("Venue not found")
-    if not user_exists:
-        raise NotFound("User not found")
+    """One statement when the user and the venue exist (the usual case); the database keeps
+    the category totals (triggers, migration b7d2e4f19a03)."""
     row = _new_row(venue_id, data)
-    repository.bulk_insert(session, [row])
-    return InteractionRead.model_construct(**row)
-
-
-async def log_interaction_in_one_statement(
-    writer: StatementWriter, venue_id: uuid.UUID, data: InteractionCreate
-) -> InteractionRead:
-    """`log_interaction` on PostgreSQL: the checks and the row in one statement of its own
-    transaction (no session, no worker thread): a hot route."""
-    row = _new_row(venue_id, data)
-    user_exists, venue_exists = await repository.log_one(writer, row)
-    if not venue_exists:
-        raise NotFound("Venue not found")
-    if not user_exists:
-        raise NotFound("User not found")
+    if not repository.insert_one(session, row):
+        user_exists, venue_exists = repository.user_and_venue(session, data.user_id, venue_id)
+        if not venue_exists:
+            raise NotFound("Venue not found")
+        if not user_exists:
+            raise NotFound("User not found")
     return InteractionRead.model_construct(**row)
 
 
