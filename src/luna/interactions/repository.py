@@ -403,21 +403,6 @@ def companion_engagement_in_category(
     return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
 
 
-def companion_engagement_in_category_from_interactions(
-    session: Session, user_id: uuid.UUID, category: str
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """The same as `companion_engagement_in_category`, summed from every interaction of every
-    companion (LUNA_RECO_ENGINE=reference; a check on the running totals)."""
-    stmt = (
-        select(Interaction.user_id, positive_count, dwell_sum)
-        .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(SocialEdge.user_id == user_id, Venue.category == category)
-        .group_by(Interaction.user_id)
-    )
-    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
-
-
 def add_category_engagement(
     session: Session, deltas: Iterable[tuple[uuid.UUID, str | None, bool, int]]
 ) -> None:

@@ -164,14 +164,7 @@ async def recommend_venues(
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     constraints, limit = query.constraints(), query.limit
-    if service.venues_use_session(settings.reco):
-        results = await run_read_only(
-            request,
-            lambda session: service.recommend_venues_in_session(
-                session, user_id, limit, settings.reco, constraints
-            ),
-        )
-    elif ranker is not None:
+    if ranker is not None:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
         results = await learned.recommend_venues_learned(
@@ -221,7 +214,7 @@ async def recommend_people(
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
     settings: Settings = request.app.state.settings  # as in recommend_venues
-    if service.people_use_session(settings.reco, include_suggested):
+    if include_suggested:  # suggestions take more statements: a read-only session
         results = await run_read_only(
             request,
             lambda session: service.recommend_people_in_session(

@@ -19,7 +19,7 @@ from luna.plans import repository as plan_repository
 from luna.reco import heuristic, reasons
 from luna.reco import index as venue_index
 from luna.reco import social as social_scoring
-from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
+from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
 from luna.reco.group import GroupStrategy, candidates, rank_for_group
 from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
 from luna.reco.index import OwnEngagement, VenueIndex
@@ -33,8 +33,6 @@ from luna.reco.schemas import (
 )
 from luna.social import repository as social_repository
 from luna.users import repository as user_repository
-from luna.users import service as user_service
-from luna.venues import repository as venue_repository
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -51,8 +49,8 @@ async def recommend_venues(
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
 ) -> list[VenueRecommendation]:
-    """The default engine: one statement for the person (their home and own engagement,
-    fresh), the catalog and popularity from the process's venue index, pruned top-k."""
+    """One statement for the person (their home and own engagement, fresh), the catalog and
+    popularity from the process's venue index, pruned top-k."""
     found = await interaction_repository.home_and_engagement(reader, user_id)
     if found is None:
         raise NotFound("User not found")
@@ -81,25 +79,6 @@ async def recommend_venues(
         )
         for rank, i in enumerate(positions.tolist())
     ]
-
-
-def recommend_venues_in_session(
-    session: Session,
-    user_id: uuid.UUID,
-    limit: int,
-    settings: RecoSettings,
-    constraints: VenueConstraints,
-) -> list[VenueRecommendation]:
-    """The reference path (LUNA_RECO_ENGINE=reference), on the request's session: candidates
-    from SQL on every request, scored row by row."""
-    return _recommend_venues_reference(session, user_id, limit, settings, constraints)
-
-
-def venues_use_session(settings: RecoSettings) -> bool:
-    """Whether venue recommendations take `recommend_venues_in_session` (else the learned
-    ranker when LUNA_VENUE_MODEL=learned, luna.reco.learned, or the default,
-    `recommend_venues`; both read through the hot-read `Reader`)."""
-    return settings.engine == "reference"
 
 
 def venue_result(
@@ -138,56 +117,13 @@ def _origin(
     return origin
 
 
-def _recommend_venues_reference(
-    session: Session,
-    user_id: uuid.UUID,
-    limit: int,
-    settings: RecoSettings,
-    constraints: VenueConstraints,
-) -> list[VenueRecommendation]:
-    user = user_service.get_user(session, user_id)
-    origin = _origin(constraints, _home(user))
-    venues = [
-        VenueCandidate(*row)
-        for row in venue_repository.candidate_rows(
-            session,
-            categories=constraints.categories,
-            max_price_level=constraints.max_price_level,
-            min_rating=constraints.min_rating,
-            box=constraints.box(origin),
-        )
-    ]
-    own = _engagements(interaction_repository.engagement_by_venue(session, user_id))
-    popularity = interaction_repository.positive_counts_by_venue(session)
-    ranked = heuristic.score_venues(
-        venues, origin, own, popularity, settings, limit, admission(constraints, own.keys())
-    )
-    buckets = reasons.popularity_buckets(popularity)
-    return [
-        venue_result(
-            item.venue.venue_id,
-            item.venue.name,
-            item.venue.category,
-            item.score,
-            item.distance_km,
-            VenueFeatures.model_construct(
-                spatial=item.spatial, preference=item.preference, popularity=item.popularity
-            ),
-            constraints.origin_label,
-            own.get(item.venue.venue_id, heuristic.NO_ENGAGEMENT),
-            buckets.get(item.venue.venue_id),
-        )
-        for item in ranked
-    ]
-
-
 def recommend_for_group(
     session: Session,
     user_ids: Sequence[uuid.UUID],
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None = None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     """Two queries whatever the group's size: members, the members' engagement (one `IN`);
     the catalog and popularity come from the venue index."""
@@ -204,7 +140,7 @@ def plan_suggestions(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None = None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     """Venues for the plan's accepted and invited people (not those who declined)."""
     plan = plan_repository.get_with_participants(session, plan_id)
@@ -225,25 +161,16 @@ def _group_ranking(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     engagement = interaction_repository.engagement_by_user_and_venue(session, set(members))
     own: dict[uuid.UUID, dict[uuid.UUID, Engagement]] = {m: {} for m in members}
     for (uid, vid), (pos, dwell) in engagement.items():
         own[uid][vid] = Engagement(pos, dwell)
     homes = [_home(users[m]) for m in members]
-    if index is None or settings.engine == "reference":
-        venues = [VenueCandidate(*row) for row in venue_repository.candidate_rows(session)]
-        popularity = interaction_repository.positive_counts_by_venue(session)
-        scores = {
-            m: heuristic.all_venue_scores(venues, home, own[m], popularity, settings)
-            for m, home in zip(members, homes, strict=True)
-        }
-        buckets = reasons.popularity_buckets(popularity)
-    else:
-        scores, buckets = _group_scores_from_index(
-            index.snapshot(session), members, homes, own, settings, limit
-        )
+    scores, buckets = _group_scores_from_index(
+        index.snapshot(session), members, homes, own, settings, limit
+    )
     favourite = {
         m: min(items, key=heuristic.venue_rank_key).venue.venue_id
         for m, items in scores.items()
@@ -341,7 +268,7 @@ async def recommend_people(
     limit: int,
     settings: RecoSettings,
 ) -> list[PersonRecommendation]:
-    """The default engine, direct companions only: one statement (who exists, then the
+    """Direct companions only, on the hot-read `Reader`: one statement (who exists, then the
     companions with their engagement at the venue and over its category)."""
     found = await social_repository.read_people_for_venue(reader, user_id, venue_id)
     if not found.user_exists:
@@ -350,12 +277,6 @@ async def recommend_people(
         raise NotFound("Venue not found")
     companions, at_venue, in_category = _companions_from(found.companions, found.category)
     return _rank_people(companions, at_venue, in_category, found.category, limit, settings)
-
-
-def people_use_session(settings: RecoSettings, include_suggested: bool) -> bool:
-    """Whether people recommendations take `recommend_people_in_session` (else the default,
-    `recommend_people`)."""
-    return include_suggested or settings.engine == "reference"
 
 
 def recommend_people_in_session(
@@ -367,9 +288,8 @@ def recommend_people_in_session(
     include_suggested: bool = False,
     exclude: frozenset[uuid.UUID] = frozenset(),
 ) -> list[PersonRecommendation]:
-    """Every way to rank people, on the request's session: also people beyond direct edges
-    (`include_suggested`), without some people (`exclude`: a plan's invitations), or by the
-    reference path (LUNA_RECO_ENGINE=reference)."""
+    """People ranked on the request's session: also people beyond direct edges
+    (`include_suggested`), or without some people (`exclude`: a plan's invitations)."""
     user_exists, venue_exists, category = interaction_repository.user_and_venue(
         session, user_id, venue_id
     )
@@ -382,15 +302,10 @@ def recommend_people_in_session(
     else:
         if not venue_exists:
             raise NotFound("Venue not found")
-        if settings.engine == "reference":
-            companions, at_venue, in_category = _companions_reference(
-                session, user_id, venue_id, category
-            )
-        else:
-            companions, at_venue, in_category = _companions_from(
-                social_repository.companions_with_engagement(session, user_id, venue_id, category),
-                category,
-            )
+        companions, at_venue, in_category = _companions_from(
+            social_repository.companions_with_engagement(session, user_id, venue_id, category),
+            category,
+        )
     found: dict[uuid.UUID, social_scoring.Suggestion] = {}
     if include_suggested:
         found, suggested = _suggested_people(session, user_id, companions, exclude)
@@ -434,25 +349,6 @@ def _rank_people(
 ) -> list[PersonRecommendation]:
     ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit, exclude)
     return [_person(item, found or {}, at_venue, in_category, category) for item in ranked]
-
-
-def _companions_reference(
-    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
-) -> tuple[list[Companion], dict[uuid.UUID, Engagement], dict[uuid.UUID, Engagement]]:
-    """LUNA_RECO_ENGINE=reference: three statements, category engagement summed from every
-    interaction of every companion (what `category_engagement` saves)."""
-    companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
-    at_venue = _engagements(
-        interaction_repository.companion_engagement_at_venue(session, user_id, venue_id)
-    )
-    in_category: dict[uuid.UUID, Engagement] = {}
-    if category is not None:
-        in_category = _engagements(
-            interaction_repository.companion_engagement_in_category_from_interactions(
-                session, user_id, category
-            )
-        )
-    return companions, at_venue, in_category
 
 
 def invite_suggestions(
