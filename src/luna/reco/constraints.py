@@ -1,7 +1,7 @@
 """Hard constraints on venue recommendations (pure: no session).
 
 A constraint removes venues *before* the top-k is taken, so asking for 10 returns 10 whenever
-10 venues qualify (`luna.reco.index.admitted` applies them to the snapshot's arrays).
+10 venues qualify (`luna.reco.ranking.admitted` applies them to the snapshot's arrays).
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,8 @@
 """Recommendations: load what the formulas need in a fixed number of queries, then score.
 
 Each request runs the same handful of statements whatever the number of venues, interactions,
-edges or group members (aggregation happens in SQL; scoring in `heuristic`, `group`, `social`
-and `reasons`).
+edges or group members (aggregation happens in SQL; scoring in `heuristic`, `ranking`,
+`group`, `social` and `reasons`).
 """
 
 import uuid
@@ -16,13 +16,19 @@ from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
 from luna.plans import repository as plan_repository
-from luna.reco import heuristic, reasons
-from luna.reco import index as venue_index
+from luna.reco import heuristic, ranking, reasons
 from luna.reco import social as social_scoring
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
-from luna.reco.group import GroupStrategy, candidates, rank_for_group
-from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
-from luna.reco.index import OwnEngagement, VenueIndex
+from luna.reco.group import (
+    GroupStrategy,
+    ScoredVenue,
+    VenueCandidate,
+    candidates,
+    rank_for_group,
+    venue_rank_key,
+)
+from luna.reco.heuristic import Companion, Engagement, ScoredPerson
+from luna.reco.index import OwnEngagement, VenueIndex, VenueSnapshot
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     MemberScore,
@@ -58,9 +64,7 @@ async def recommend_venues(
     origin = _origin(constraints, home)
     snapshot = await index.current()
     own = OwnEngagement.build(snapshot, engagement)
-    positions, scores = venue_index.best_positions(
-        snapshot, origin, own, settings, constraints, limit
-    )
+    positions, scores = ranking.best_positions(snapshot, origin, own, settings, constraints, limit)
     return [
         venue_result(
             snapshot.ids[i],
@@ -168,13 +172,9 @@ def _group_ranking(
     for (uid, vid), (pos, dwell) in engagement.items():
         own[uid][vid] = Engagement(pos, dwell)
     homes = [_home(users[m]) for m in members]
-    scores, buckets = _group_scores_from_index(
-        index.snapshot(session), members, homes, own, settings, limit
-    )
+    scores, buckets = _group_scores(index.snapshot(session), members, homes, own, settings, limit)
     favourite = {
-        m: min(items, key=heuristic.venue_rank_key).venue.venue_id
-        for m, items in scores.items()
-        if items
+        m: min(items, key=venue_rank_key).venue.venue_id for m, items in scores.items() if items
     }
     picks = rank_for_group(candidates(scores, members), strategy, limit)
     results = []
@@ -207,18 +207,18 @@ def _group_ranking(
     return results
 
 
-def _group_scores_from_index(
-    snapshot: venue_index.VenueSnapshot,
+def _group_scores(
+    snapshot: VenueSnapshot,
     members: list[uuid.UUID],
     homes: list[tuple[float, float] | None],
     own: dict[uuid.UUID, dict[uuid.UUID, Engagement]],
     settings: RecoSettings,
     limit: int,
-) -> tuple[dict[uuid.UUID, list[heuristic.ScoredVenue]], dict[uuid.UUID, int]]:
+) -> tuple[dict[uuid.UUID, list[ScoredVenue]], dict[uuid.UUID, int]]:
     """Every member's scores in vector form, then ScoredVenue objects only for the few
-    hundred venues that can appear in any strategy's answer (`index.group_positions`)."""
+    hundred venues that can appear in any strategy's answer (`ranking.group_positions`)."""
     member_scores = [
-        venue_index.score_venues(
+        ranking.snapshot_scores(
             snapshot,
             home,
             OwnEngagement.build(
@@ -228,29 +228,13 @@ def _group_scores_from_index(
         )
         for m, home in zip(members, homes, strict=True)
     ]
-    positions = venue_index.group_positions(member_scores, limit).tolist()
+    positions = ranking.group_positions(member_scores, limit).tolist()
     venues = {
-        i: VenueCandidate(
-            snapshot.ids[i],
-            snapshot.names[i],
-            snapshot.categories[i],
-            float(snapshot.lat[i]),
-            float(snapshot.lng[i]),
-        )
+        i: VenueCandidate(snapshot.ids[i], snapshot.names[i], snapshot.categories[i])
         for i in positions
     }
     scores = {
-        m: [
-            heuristic.ScoredVenue(
-                venues[i],
-                float(ms.score[i]),
-                ms.distance_at(i),
-                float(ms.spatial[i]),
-                float(ms.preference[i]),
-                float(ms.popularity[i]),
-            )
-            for i in positions
-        ]
+        m: [ScoredVenue(venues[i], float(ms.score[i]), ms.distance_at(i)) for i in positions]
         for m, ms in zip(members, member_scores, strict=True)
     }
     buckets = {
