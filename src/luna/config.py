@@ -46,9 +46,6 @@ class RecoSettings(BaseSettings):
     people_weight_social: float = 0.6
     people_weight_direct: float = 0.25
     people_weight_category: float = 0.15
-    # How venue recommendations are computed: "index" (the in-memory venue index, see
-    # reco/index.py) or "reference" (candidates from SQL, scored row by row; for comparison).
-    engine: Literal["index", "reference"] = "index"
     # The venue index reloads the catalog and popularity at the start of every window of this
     # many seconds (aligned to the clock, so every process uses the same window); 0 reloads
     # on every request (exact, slow at scale). Unset: 60 on PostgreSQL, 0 on SQLite (the

@@ -1,16 +1,32 @@
-"""Great-circle distance, shared by venue search and the recommenders."""
+"""Great-circle distance, shared by venue search, the recommenders and the learned ranker."""
 
 import math
+
+import numpy as np
 
 EARTH_RADIUS_KM = 6371.0
 
 
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+def distances_km(
+    origin: tuple[float, float], phi: np.ndarray, cos_phi: np.ndarray, lng: np.ndarray
+) -> np.ndarray:
+    """Haversine distance from `origin` (latitude, longitude in degrees) to many points, each
+    given by its latitude in radians, that latitude's cosine and its longitude in degrees: a
+    catalog computes the first two once, not on every request."""
+    phi1 = math.radians(origin[0])
+    dphi = phi - phi1
+    dlmb = np.radians(lng - origin[1])
+    a = np.sin(dphi / 2) ** 2 + (math.cos(phi1) * cos_phi) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def haversine_km(
+    lat1: float, lng1: float, lat2: float | np.ndarray, lng2: float | np.ndarray
+) -> float | np.ndarray:
+    """`distances_km` from (lat1, lng1) to (lat2, lng2): one point (a float) or arrays of
+    points (an array)."""
+    phi2 = np.radians(lat2)
+    return distances_km((lat1, lng1), phi2, np.cos(phi2), lng2)
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:

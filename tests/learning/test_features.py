@@ -12,8 +12,8 @@ from luna.learning.features import (
     build_context,
     person_features,
 )
-from luna.reco.heuristic import Engagement, VenueCandidate, all_venue_scores
 from tests.learning.conftest import DAY, MONDAY
+from tests.reco.reference import venue_scores
 
 
 def world(seed: int = 3, n: int = 60):
@@ -32,37 +32,49 @@ def world(seed: int = 3, n: int = 60):
 
 
 @pytest.mark.parametrize("with_home", [True, False])
-def test_spec_features_agree_with_the_heuristic(with_home: bool):
+def test_spec_features_agree_with_the_reference(with_home: bool):
+    """The SPEC §3 columns the ranker learns from are the plain transcription's terms
+    (tests/reco/reference.py), popularity counted from everybody's positive interactions."""
     rng, venues, context, user, venue, utc, positive, now = world()
     settings = RecoSettings()
     mine = user == 4
-    dwell = rng.integers(0, 400, mine.sum())
+    dwell = np.where(mine, rng.integers(0, 400, len(user)), 0)
     home = (40.74, -73.96) if with_home else None
-    history = PersonHistory(venue[mine], utc[mine], utc[mine], positive[mine], dwell, home)
+    history = PersonHistory(venue[mine], utc[mine], utc[mine], positive[mine], dwell[mine], home)
     features = person_features(context, history, now, settings)
 
-    ids = [uuid.UUID(int=i + 1) for i in range(len(venues))]
-    candidates = [
-        VenueCandidate(ids[i], f"v{i}", "bar", float(venues.lat[i]), float(venues.lng[i]))
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(len(venues))]
+    plain_venues = [
+        {"id": ids[i], "lat": float(venues.lat[i]), "lng": float(venues.lng[i])}
         for i in range(len(venues))
     ]
-    own = {}
-    for v, p, d in zip(
-        history.venue.tolist(), history.positive.tolist(), dwell.tolist(), strict=True
-    ):
-        e = own.get(ids[v], Engagement())
-        own[ids[v]] = Engagement(e.positive_count + int(p), e.dwell_seconds + d)
-    popularity = {ids[i]: int(c) for i, c in enumerate(context.popularity_count)}
-    expected = all_venue_scores(candidates, home, own, popularity, settings)
-    for i, item in enumerate(expected):
-        assert features[i, COLUMN["spec_score"]] == pytest.approx(item.score, abs=1e-6)
-        assert features[i, COLUMN["spec_spatial"]] == pytest.approx(item.spatial, abs=1e-6)
-        assert features[i, COLUMN["spec_preference"]] == pytest.approx(item.preference, abs=1e-6)
-        assert features[i, COLUMN["spec_popularity"]] == pytest.approx(item.popularity, abs=1e-6)
-        if item.distance_km is None:
+    interactions = [
+        {
+            "user_id": str(u),
+            "venue_id": ids[v],
+            "interaction_type": "like" if p else "view",
+            "dwell_time_seconds": int(d),
+        }
+        for u, v, p, d in zip(
+            user.tolist(), venue.tolist(), positive.tolist(), dwell.tolist(), strict=True
+        )
+    ]
+    person = {
+        "id": "4",
+        "home_lat": home[0] if home else None,
+        "home_lng": home[1] if home else None,
+    }
+    expected = {r["venue_id"]: r for r in venue_scores(person, plain_venues, interactions)}
+    for i, vid in enumerate(ids):
+        want = expected[vid]
+        assert features[i, COLUMN["spec_score"]] == pytest.approx(want["score"], abs=1e-6)
+        for term in ("spatial", "preference", "popularity"):
+            got = features[i, COLUMN[f"spec_{term}"]]
+            assert got == pytest.approx(want["features"][term], abs=1e-6)
+        if want["distance_km"] is None:
             assert np.isnan(features[i, COLUMN["dist_home_km"]])
         else:
-            assert features[i, COLUMN["dist_home_km"]] == pytest.approx(item.distance_km, 1e-5)
+            assert features[i, COLUMN["dist_home_km"]] == pytest.approx(want["distance_km"], 1e-5)
 
 
 def test_features_of_a_person_without_history():

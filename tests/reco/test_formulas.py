@@ -1,4 +1,6 @@
-"""SPEC §3: the service's scores equal an independent transcription of the formulas."""
+"""SPEC §3: the service's answers equal an independent transcription of the formulas
+(tests/reco/reference.py): order, scores, features, distances and reasons, for one person, for
+their companions and for a group."""
 
 import math
 import random
@@ -10,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from luna.config import RecoSettings, Settings
 from tests.factories import connect, create_user, create_venue, interact
-from tests.reco.reference import people_scores, venue_scores
+from tests.reco.reference import group_scores, people_scores, venue_scores
 
 TOL = 1e-9
 CATEGORIES = ["bar", "cafe", "museum", None]
@@ -91,6 +93,7 @@ def test_venue_scores_match_reference(client, seed):
             assert_close(g["distance_km"], w["distance_km"])
             for name in ("spatial", "preference", "popularity"):
                 assert_close(g["features"][name], w["features"][name])
+            assert g["reasons"] == w["reasons"]
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -108,6 +111,7 @@ def test_people_scores_match_reference(client, seed):
                 assert g["relationship_type"] == w["relationship_type"]
                 for name in ("social", "direct", "category"):
                     assert_close(g["features"][name], w["features"][name])
+                assert g["reasons"] == w["reasons"]
 
 
 def test_venue_score_worked_example(client):
@@ -264,26 +268,6 @@ def test_weights_read_from_environment(monkeypatch):
     assert settings.reco.venue_weight_preference == 0.4
 
 
-def test_reference_engine_gives_the_index_engine_answers(client, client_for):
-    """LUNA_RECO_ENGINE=reference (row by row, category sums from every interaction) and the
-    default engine (venue index, category_engagement) answer alike: same results in the
-    same order, numbers within 1e-9 (numpy's exp may differ from math.exp in the last bit)."""
-    users, venues = build_world(client, seed=5)
-    with client_for(RecoSettings(engine="reference")) as reference:
-        for user in users:
-            for path, params in [
-                (f"/reco/venues/{user['id']}", {"limit": 100}),
-                *[
-                    (f"/reco/people/{user['id']}", {"venue_id": v["id"], "limit": 100})
-                    for v in venues[:4]
-                ],
-            ]:
-                want = reference.get(path, params=params)
-                got = client.get(path, params=params)
-                assert got.status_code == want.status_code == 200
-                assert_alike(got.json(), want.json())
-
-
 def assert_alike(got: object, want: object) -> None:
     """Equal, but floats only within TOL."""
     if isinstance(want, float):
@@ -301,16 +285,15 @@ def assert_alike(got: object, want: object) -> None:
 
 
 @pytest.mark.parametrize("strategy", ["average", "least_misery", "fair"])
-def test_group_answers_of_both_engines_agree(client, client_for, strategy):
-    """The index engine ranks a group among a few candidate venues (index.group_positions);
-    with 60 venues and limit 1 or 2 most venues are left out, and the answer must not change."""
+def test_group_answers_match_the_reference(client, strategy):
+    """The service ranks a group among a few candidate venues (ranking.group_positions); with
+    60 venues and limit 1 or 2 most venues are left out, and the answer must not change."""
     users, _ = build_world(client, seed=11, n_users=5, n_venues=60, n_interactions=150)
-    group = [u["id"] for u in users[:4]]  # users[0] has no home
-    with client_for(RecoSettings(engine="reference")) as reference:
-        for limit in (1, 2, 5):
-            body = {"user_ids": group, "strategy": strategy, "limit": limit}
-            want = reference.post("/reco/venues/group", json=body)
-            got = client.post("/reco/venues/group", json=body)
-            assert got.status_code == want.status_code == 200
-            assert len(got.json()) == limit
-            assert_alike(got.json(), want.json())
+    venues, interactions, _ = world_snapshot(client, users)
+    group = users[:4]  # users[0] has no home
+    for limit in (1, 2, 5):
+        body = {"user_ids": [u["id"] for u in group], "strategy": strategy, "limit": limit}
+        got = client.post("/reco/venues/group", json=body)
+        assert got.status_code == 200
+        assert len(got.json()) == limit
+        assert_alike(got.json(), group_scores(group, venues, interactions, strategy, limit))

@@ -48,10 +48,6 @@ def bench(
         Path, typer.Option(help="Cache of the generated worlds (one folder per scale and seed)")
     ] = Path(".bench-data"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic worlds")] = DEFAULT_SEED,
-    reference_at: Annotated[
-        str,
-        typer.Option(help="Scales where LUNA_RECO_ENGINE=reference is timed too (comma list)"),
-    ] = "S1,tiny",
     write_rate_limit: Annotated[
         str, typer.Option(help="LUNA_WRITE_RATE_LIMIT of the benchmarked server")
     ] = BENCH_WRITE_RATE_LIMIT,
@@ -78,7 +74,6 @@ def bench(
         workers=workers,
         wrk_threads=wrk_threads,
         seed=seed,
-        reference_at=frozenset(_names(reference_at)),
         write_rate_limit=write_rate_limit,
         merge=merge,
     )

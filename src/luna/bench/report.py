@@ -16,7 +16,7 @@ def print_report(results: dict, console: Console) -> None:
             "run; single client (1 connection), then under load (conns connections)"
         )
     )
-    for column in ("scale", "route", "engine"):
+    for column in ("scale", "route"):
         table.add_column(column)
     for column in ("1 conn median ms", "conns", "req/s", "median ms", "p99 ms"):
         table.add_column(column, justify="right")
@@ -25,18 +25,17 @@ def print_report(results: dict, console: Console) -> None:
     for name, scale in results["scales"].items():
         runs = scale["runs"]
         order = list(meta.get("routes", {})) or [r["route"] for r in runs]
-        keys = sorted(
-            {(r["route"], r["engine"]) for r in runs},
-            key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1] != "default"),
+        routes = sorted(
+            {r["route"] for r in runs},
+            key=lambda route: order.index(route) if route in order else len(order),
         )
-        for route, engine in keys:
-            single = _find(runs, route, engine, "single")
-            many = _find(runs, route, engine, "concurrent")
+        for route in routes:
+            single = _find(runs, route, "single")
+            many = _find(runs, route, "concurrent")
             errors = sum(sum(r["errors"].values()) for r in (single, many) if r)
             table.add_row(
                 name,
                 route,
-                engine,
                 _ms(single, "median_ms"),
                 str(many["connections"]) if many else "-",
                 _rate(many["requests_per_second"]) if many else "-",
@@ -51,14 +50,10 @@ def print_report(results: dict, console: Console) -> None:
     summary = Table(title="per scale")
     for column in ("scale", "users", "venues", "interactions", "edges"):
         summary.add_column(column, justify="right")
-    for column in ("generate s", "import s", "worker RSS MiB", "reference speedup"):
+    for column in ("generate s", "import s", "worker RSS MiB"):
         summary.add_column(column, justify="right")
     for name, scale in results["scales"].items():
         counts = scale["counts"]
-        speedups = ", ".join(
-            f"{s['route']}: median x{s['median_speedup']}, req/s x{s['throughput_speedup']}"
-            for s in scale.get("speedups", [])
-        )
         summary.add_row(
             name,
             f"{counts['users']:,}",
@@ -68,14 +63,13 @@ def print_report(results: dict, console: Console) -> None:
             _seconds(scale.get("generate_seconds")),
             _seconds(scale.get("import_seconds")),
             " / ".join(f"{rss / MIB:,.0f}" for rss in scale["worker_rss_bytes"]) or "-",
-            speedups or "-",
         )
     console.print(summary)
 
 
 def plot(results: dict, path: Path) -> Path:
     """Latency against scale (users, log axes), one line per route: single-client median and
-    p99 under load; reference points where measured."""
+    p99 under load."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,21 +89,16 @@ def plot(results: dict, path: Path) -> Path:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for axis, (mode, metric, title) in zip(axes, panels, strict=True):
         for n, route in enumerate(routes):
-            for engine, style in (("default", "-o"), ("reference", "--x")):
-                points = [
-                    (users[name], run[metric])
-                    for name in names
-                    for run in results["scales"][name]["runs"]
-                    if run["route"] == route
-                    and run["engine"] == engine
-                    and run["mode"] == mode
-                    and run[metric] > 0
-                ]
-                if not points:
-                    continue
-                xs, ys = zip(*points, strict=True)
-                label = route if engine == "default" else f"{route} (reference)"
-                axis.plot(xs, ys, style, color=colors[n % len(colors)], label=label)
+            points = [
+                (users[name], run[metric])
+                for name in names
+                for run in results["scales"][name]["runs"]
+                if run["route"] == route and run["mode"] == mode and run[metric] > 0
+            ]
+            if not points:
+                continue
+            xs, ys = zip(*points, strict=True)
+            axis.plot(xs, ys, "-o", color=colors[n % len(colors)], label=route)
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_title(title)
@@ -130,9 +119,9 @@ def plot(results: dict, path: Path) -> Path:
     return path
 
 
-def _find(runs: list[dict], route: str, engine: str, mode: str) -> dict | None:
+def _find(runs: list[dict], route: str, mode: str) -> dict | None:
     for run in runs:
-        if run["route"] == route and run["engine"] == engine and run["mode"] == mode:
+        if run["route"] == route and run["mode"] == mode:
             return run
     return None
 

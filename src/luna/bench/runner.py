@@ -5,8 +5,7 @@ Per scale: the synthetic world is generated once and cached (`data_dir/<scale>-s
 --no-demo` runs with authentication on and a random `LUNA_JWT_SECRET`, and wrk drives each route
 with one connection (single-client latency) and with `connections` connections (throughput,
 p99). Requests carry the tokens of up to 2,000 different people, so per-user caches are not
-trivially hit. Where the reference comparison is on (S1), a second server with
-`LUNA_RECO_ENGINE=reference` answers the reco routes too, and the speedup is reported.
+trivially hit.
 """
 
 import json
@@ -43,7 +42,6 @@ from luna.migrate import upgrade
 BATCH_SIZE = 5000
 BATCH_BODIES = 12
 ADMIN_SUBJECT = uuid.UUID("00000000-0000-4000-8000-0000000be7c4")
-REFERENCE_ENGINE = "reference"
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,6 @@ class Route:
     key: str
     label: str
     write: bool = False
-    compare_reference: bool = False
     items_per_request: int = 1
     # A bulk client keeps a few batches in flight: 32 bodies of 700 KB at once would only
     # queue (each takes a while), and a run needs at least a few answers to say anything.
@@ -61,12 +58,8 @@ class Route:
 
 ROUTES = (
     Route("health", "GET /health/live"),
-    Route("reco_venues", "GET /reco/venues/{user_id}?limit=10", compare_reference=True),
-    Route(
-        "reco_people",
-        "GET /reco/people/{user_id}?venue_id=…&limit=10",
-        compare_reference=True,
-    ),
+    Route("reco_venues", "GET /reco/venues/{user_id}?limit=10"),
+    Route("reco_people", "GET /reco/people/{user_id}?venue_id=…&limit=10"),
     Route("interaction", "POST /venues/{venue_id}/interactions", write=True),
     Route(
         "batch",
@@ -92,7 +85,6 @@ class BenchOptions:
     workers: int = 2
     wrk_threads: int = 1
     seed: int = DEFAULT_SEED
-    reference_at: frozenset[str] = frozenset({"S1", "tiny"})
     write_rate_limit: str = BENCH_WRITE_RATE_LIMIT
     merge: bool = False
     routes: tuple[Route, ...] = ROUTES
@@ -111,7 +103,6 @@ class ScaleResult:
     worker_rss_bytes: list[int] = field(default_factory=list)
     postgresql: dict[str, str | int] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
-    speedups: list[dict] = field(default_factory=list)
 
 
 def run_bench(options: BenchOptions, console: Console) -> dict:
@@ -125,7 +116,8 @@ def run_bench(options: BenchOptions, console: Console) -> dict:
     (options.out / "logs").mkdir(exist_ok=True)
     results = _load_previous(options)
     results["meta"] = _meta(options)
-    total = sum(_steps(options, name) for name in options.scales)
+    # Per scale: generate, import, serve; two modes per route.
+    total = len(options.scales) * (3 + 2 * len(options.routes))
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -149,13 +141,6 @@ def run_bench(options: BenchOptions, console: Console) -> dict:
             results["scales"][name] = _as_dict(scale_result)
             _write_json(options.out / "bench.json", results)
     return results
-
-
-def _steps(options: BenchOptions, scale: str) -> int:
-    steps = 3 + 2 * len(options.routes)  # generate, import, serve; two modes per route
-    if scale in options.reference_at:
-        steps += 1 + 2 * sum(r.compare_reference for r in options.routes)
-    return steps
 
 
 def _run_scale(
@@ -190,26 +175,6 @@ def _run_scale(
         requests = prepare_requests(options, name, sample, env["LUNA_JWT_SECRET"])
         reads = [r for r in options.routes if not r.write]
         writes = [r for r in options.routes if r.write]
-        if name in options.reference_at:
-            # First, before any write changes the data; one server at a time (each worker
-            # holds up to 20 database connections).
-            step(f"{name}: starting luna serve (LUNA_RECO_ENGINE={REFERENCE_ENGINE})")
-            reference_env = dict(env, LUNA_RECO_ENGINE=REFERENCE_ENGINE)
-            log = logs / f"{name}-serve-reference.log"
-            with Server(reference_env, options.workers, log) as reference:
-                advance()
-                for route in (r for r in reads if r.compare_reference):
-                    result.runs += drive(
-                        options,
-                        name,
-                        route,
-                        reference,
-                        requests[route.key],
-                        step,
-                        engine=REFERENCE_ENGINE,
-                    )
-                    advance()
-                    advance()
         step(f"{name}: starting luna serve")
         with Server(env, options.workers, logs / f"{name}-serve.log") as server:
             advance()
@@ -220,7 +185,6 @@ def _run_scale(
                 advance()
                 advance()
             result.worker_rss_bytes = [rss_seen[pid] for pid in sorted(rss_seen)]
-        result.speedups = _speedups(result.runs, name)
     return result
 
 
@@ -231,10 +195,9 @@ def drive(
     server: Server,
     script: Path,
     step: Callable[[str], None] = lambda _description: None,
-    engine: str = "default",
 ) -> list[dict]:
     """Warm up, then one connection, then `connections` connections."""
-    label = f"{scale}: {route.key}" + ("" if engine == "default" else f" ({engine})")
+    label = f"{scale}: {route.key}"
     step(f"{label}: warming up")
     _preflight(server.base_url, script)
     if not route.write:
@@ -263,18 +226,15 @@ def drive(
         )
         # Requests wrk gave up on at the end are still being served: let them finish.
         server.wait_idle()
-        runs.append(_run_row(scale, route, engine, mode, connections, measured))
+        runs.append(_run_row(scale, route, mode, connections, measured))
     return runs
 
 
-def _run_row(
-    scale: str, route: Route, engine: str, mode: str, connections: int, measured: WrkResult
-) -> dict:
+def _run_row(scale: str, route: Route, mode: str, connections: int, measured: WrkResult) -> dict:
     return {
         "scale": scale,
         "route": route.key,
         "label": route.label,
-        "engine": engine,
         "mode": mode,
         "connections": connections,
         "requests": measured.requests,
@@ -288,33 +248,6 @@ def _run_row(
         "max_ms": round(measured.max_ms, 3),
         "errors": measured.errors,
     }
-
-
-def _speedups(runs: list[dict], scale: str) -> list[dict]:
-    """Reference over default, per compared route: single-client median and throughput."""
-    found = []
-    by_key = {(r["route"], r["engine"], r["mode"]): r for r in runs if r["scale"] == scale}
-    for route in {r["route"] for r in runs if r["engine"] == REFERENCE_ENGINE}:
-        fast_single = by_key.get((route, "default", "single"))
-        slow_single = by_key.get((route, REFERENCE_ENGINE, "single"))
-        fast_many = by_key.get((route, "default", "concurrent"))
-        slow_many = by_key.get((route, REFERENCE_ENGINE, "concurrent"))
-        if not (fast_single and slow_single and fast_many and slow_many):
-            continue
-        found.append(
-            {
-                "route": route,
-                "median_speedup": _ratio(slow_single["median_ms"], fast_single["median_ms"]),
-                "throughput_speedup": _ratio(
-                    fast_many["requests_per_second"], slow_many["requests_per_second"]
-                ),
-            }
-        )
-    return sorted(found, key=lambda s: s["route"])
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return round(a / b, 2) if b else None
 
 
 # Requests -------------------------------------------------------------------------------
@@ -543,7 +476,6 @@ def _meta(options: BenchOptions) -> dict:
         "seed": options.seed,
         "write_rate_limit": options.write_rate_limit,
         "log_level": "WARNING",
-        "reco_engine": os.environ.get("LUNA_RECO_ENGINE", "default"),
         "routes": {route.key: route.label for route in options.routes},
     }
 
@@ -563,6 +495,10 @@ def _load_previous(options: BenchOptions) -> dict:
     if options.merge and path.exists():
         previous = json.loads(path.read_text())
         previous.setdefault("scales", {})
+        # Files written while the service had a reference engine also hold its runs.
+        for scale in previous["scales"].values():
+            scale["runs"] = [r for r in scale["runs"] if r.pop("engine", "default") == "default"]
+            scale.pop("speedups", None)
         return previous
     return {"scales": {}}
 
@@ -575,7 +511,6 @@ def _as_dict(result: ScaleResult) -> dict:
         "worker_rss_bytes": result.worker_rss_bytes,
         "postgresql": result.postgresql,
         "runs": result.runs,
-        "speedups": result.speedups,
     }
 
 

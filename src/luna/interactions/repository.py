@@ -27,7 +27,6 @@ from luna.models import (
     CategoryEngagement,
     Interaction,
     PopularityWindow,
-    SocialEdge,
     User,
     Venue,
 )
@@ -291,61 +290,6 @@ async def home_and_engagement(
     home = (lat, lng) if lat is not None and lng is not None else None
     engagement = [(vid, int(pos), int(dwell)) for _, _, vid, pos, dwell in rows if vid is not None]
     return home, engagement
-
-
-def engagement_by_venue(session: Session, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
-    """(positive count, dwell seconds) of one user per venue they interacted with."""
-    stmt = (
-        select(Interaction.venue_id, positive_count, dwell_sum)
-        .where(Interaction.user_id == user_id)
-        .group_by(Interaction.venue_id)
-    )
-    return {venue_id: (int(pos), int(dwell)) for venue_id, pos, dwell in session.execute(stmt)}
-
-
-def companion_engagement_at_venue(
-    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """(positive count, dwell) at one venue of everyone `user_id` has an outgoing edge to."""
-    stmt = (
-        select(Interaction.user_id, positive_count, dwell_sum)
-        .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
-        .where(SocialEdge.user_id == user_id, Interaction.venue_id == venue_id)
-        .group_by(Interaction.user_id)
-    )
-    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
-
-
-def companion_engagement_in_category(
-    session: Session, user_id: uuid.UUID, category: str
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """(positive count, dwell) over all venues of a category, per companion of `user_id`
-    (one row per companion, from the running totals)."""
-    stmt = (
-        select(
-            CategoryEngagement.user_id,
-            CategoryEngagement.positive_count,
-            CategoryEngagement.dwell_seconds,
-        )
-        .join(SocialEdge, SocialEdge.other_user_id == CategoryEngagement.user_id)
-        .where(SocialEdge.user_id == user_id, CategoryEngagement.category == category)
-    )
-    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
-
-
-def companion_engagement_in_category_from_interactions(
-    session: Session, user_id: uuid.UUID, category: str
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """The same as `companion_engagement_in_category`, summed from every interaction of every
-    companion (LUNA_RECO_ENGINE=reference; a check on the running totals)."""
-    stmt = (
-        select(Interaction.user_id, positive_count, dwell_sum)
-        .join(SocialEdge, SocialEdge.other_user_id == Interaction.user_id)
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(SocialEdge.user_id == user_id, Venue.category == category)
-        .group_by(Interaction.user_id)
-    )
-    return {uid: (int(pos), int(dwell)) for uid, pos, dwell in session.execute(stmt)}
 
 
 def _category_totals() -> Select[Any]:

@@ -1,7 +1,6 @@
 """The models the learned ranker must beat, each scoring every catalog venue for a person.
 
-- `heuristic`: the contract's SPEC §3 formula (luna.learning.features.spec_terms, the same
-  weights as luna.reco.heuristic);
+- `heuristic`: the contract's SPEC §3 formula (luna.reco.heuristic.score_venues, as served);
 - `popularity`: most visited venues first (the same list for everyone);
 - `nearest`: nearest to the person's estimated home first (popularity without a home);
 - `item_knn`: venues visited by the same people as the person's venues (cosine, top 50
@@ -21,8 +20,9 @@ from typing import Protocol
 import numpy as np
 
 from luna.config import RecoSettings
-from luna.learning.features import haversine_km, spec_terms
+from luna.geo import haversine_km
 from luna.learning.windows import Window
+from luna.reco.heuristic import score_venues
 
 TIE_BREAK = 1e-6
 # ALS: what tuning tries (chosen on validation NDCG@10, all visits).
@@ -59,12 +59,12 @@ class Heuristic:
         distance = (
             haversine_km(home[0], home[1], window.venues.lat, window.venues.lng) if home else None
         )
-        positive = np.bincount(history.venue[history.positive], minlength=n)
-        dwell = np.bincount(history.venue, weights=history.dwell, minlength=n)
-        score, *_ = spec_terms(
-            distance, positive, dwell, window.context.popularity_count, self.settings
-        )
-        return score
+        engaged = np.unique(history.venue)
+        positive = np.bincount(history.venue[history.positive], minlength=n)[engaged]
+        dwell = np.bincount(history.venue, weights=history.dwell, minlength=n)[engaged]
+        return score_venues(
+            distance, window.context.popularity, engaged, positive, dwell, self.settings
+        ).score
 
 
 @dataclass

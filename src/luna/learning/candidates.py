@@ -130,7 +130,7 @@ def person_candidates(view: PersonView, excluded: np.ndarray | None = None) -> n
 
 
 def _spec_score(view: PersonView, at: np.ndarray) -> np.ndarray:
-    return view.spec(at)[1][0].astype(np.float32).astype(np.float64)
+    return view.spec(at).score.astype(np.float32).astype(np.float64)
 
 
 def _spec_candidates(view: PersonView, allowed, everywhere) -> np.ndarray:
@@ -140,11 +140,7 @@ def _spec_candidates(view: PersonView, allowed, everywhere) -> np.ndarray:
     context, settings, size = view.context, view.settings, CANDIDATE_SIZES["spec_score"]
     popular = context.by_popularity[:POPULAR_SHORTLIST]
     rest = context.by_popularity[POPULAR_SHORTLIST : POPULAR_SHORTLIST + 1]
-    popularity_bound = (
-        float(context.popularity_count[rest[0]]) / context.max_count
-        if len(rest) and context.max_count > 0
-        else 0.0
-    )
+    popularity_bound = float(context.popularity[rest[0]]) if len(rest) else 0.0
     for km in HOME_RADII_KM if view.home is not None else (None,):
         near = None if km is None else near_home(context, view.home, km)
         if km is not None and near is None:

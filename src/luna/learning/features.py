@@ -13,9 +13,8 @@ places, tastes, item-kNN scores), computed once; `PersonView.features(at)` then 
 features of any venues, row for row what `person_features` gives for the whole catalog.
 Serving computes them only for the few hundred candidates (`luna.learning.candidates`).
 
-The first four features are the contract's (SPEC §3) terms, computed with the same weights
-and constants as `luna.reco.heuristic` (its `RecoSettings`), vectorised; a test checks them
-against `luna.reco.heuristic.all_venue_scores`.
+The first four features are the contract's (SPEC §3) score and terms, as serving computes
+them: `luna.reco.heuristic.score_venues`, with its `RecoSettings`.
 """
 
 import functools
@@ -26,8 +25,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from luna.config import RecoSettings
-from luna.geo import EARTH_RADIUS_KM
+from luna.geo import EARTH_RADIUS_KM, distances_km
 from luna.learning.data import DAY
+from luna.reco import heuristic
+from luna.reco.heuristic import VenueScores
 
 FEATURE_NAMES = (
     "spec_score",  # the SPEC §3 heuristic score
@@ -95,9 +96,9 @@ class CatalogContext:
     category_profile: np.ndarray  # (n_categories, TIME_BINS), rows sum to 1 (or 0)
     cos_lat: float  # for the local flat-earth distances
     # Derived once per context, for the per-request work:
-    phi: np.ndarray  # latitude in radians (haversine as luna.reco.index.distances_km)
+    phi: np.ndarray  # latitude in radians (for luna.geo.distances_km)
     cos_phi: np.ndarray
-    max_count: float  # popularity_count.max() (SPEC popularity = count / max_count)
+    popularity: np.ndarray  # SPEC §3 popularity (luna.reco.heuristic.popularity)
     log_popularity: np.ndarray  # log1p(popularity_count)
     log_visitors: np.ndarray  # log1p(visitors)
     log_visitors32: np.ndarray  # the same in float32, as the features hold it
@@ -147,46 +148,6 @@ class PersonHistory:
         )
 
 
-def haversine_km(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-    """luna.geo.haversine_km from one point to many."""
-    phi1, phi2 = np.radians(lat), np.radians(lats)
-    dphi = phi2 - phi1
-    dlmb = np.radians(lngs - lng)
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def spec_terms(
-    distance_km: np.ndarray | None,
-    positive_count: np.ndarray,
-    dwell_seconds: np.ndarray,
-    popularity_count: np.ndarray,
-    settings: RecoSettings,
-    max_count: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """SPEC §3 (score, spatial, preference, popularity) for every venue, as
-    luna.reco.heuristic computes them one venue at a time (`max_count`: the catalog's largest
-    popularity count, when `popularity_count` holds only some venues)."""
-    if distance_km is None:
-        spatial = np.zeros(len(positive_count))
-    else:
-        spatial = np.exp(-settings.spatial_decay_per_km * distance_km)
-    preference = np.minimum(
-        1.0,
-        settings.preference_per_positive * positive_count
-        + dwell_seconds / settings.preference_dwell_seconds,
-    )
-    if max_count is None:
-        max_count = popularity_count.max(initial=0)
-    popularity = popularity_count / max_count if max_count > 0 else np.zeros(len(spatial))
-    score = (
-        settings.venue_weight_spatial * spatial
-        + settings.venue_weight_preference * preference
-        + settings.venue_weight_popularity * popularity
-    )
-    return score, spatial, preference, popularity
-
-
 def time_bin(local: np.ndarray) -> np.ndarray:
     """Four-hour block of the day, plus HOUR_BINS on Saturdays and Sundays."""
     hour_block = (local % DAY) // (3600 * (24 // HOUR_BINS))
@@ -231,7 +192,7 @@ def build_context(
         cos_lat,
         phi,
         np.cos(phi),
-        float(popularity_count.max(initial=0)),
+        heuristic.popularity(popularity_count),
         np.log1p(popularity_count),
         np.log1p(visitors),
         np.log1p(visitors).astype(np.float32),
@@ -377,16 +338,6 @@ class VenueGrid:
         return self.order[ranges(starts, stops)], np.repeat(box, stops - starts)
 
 
-def home_distance_km(context: CatalogContext, home: tuple[float, float], at: np.ndarray):
-    """Haversine km from `home` to the venues at `at`, step for step as
-    luna.reco.index.distances_km (the heuristic's), so serving and features agree."""
-    phi1 = math.radians(home[0])
-    dphi = context.phi[at] - phi1
-    dlmb = np.radians(context.venues.lng[at] - home[1])
-    a = np.sin(dphi / 2) ** 2 + (math.cos(phi1) * context.cos_phi[at]) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
 def near_home(context: CatalogContext, home: tuple[float, float], km: float) -> np.ndarray | None:
     """Positions of every venue within `km` (haversine) of `home`, and some farther; None
     when the box around it cannot be searched (near a pole or the antimeridian)."""
@@ -506,18 +457,23 @@ class PersonView:
     def _padded(values: np.ndarray, missing: float) -> np.ndarray:
         return np.append(values, missing)
 
-    def spec(self, at: np.ndarray) -> tuple[np.ndarray | None, tuple[np.ndarray, ...]]:
-        """Distance from home (None without) and SPEC §3 (score, spatial, preference,
-        popularity) at `at`."""
+    def spec(self, at: np.ndarray) -> VenueScores:
+        """SPEC §3 score, terms and distance from home (None without) at `at`."""
         index = self.own(at)
-        positive = self._padded(self.positive_count, 0)[index]
-        dwell = self._padded(self.dwell, 0.0)[index]
-        distance = None if self.home is None else home_distance_km(self.context, self.home, at)
-        popularity = self.context.popularity_count[at]
-        terms = spec_terms(
-            distance, positive, dwell, popularity, self.settings, self.context.max_count
+        engaged = np.flatnonzero(index < len(self.venues))
+        context = self.context
+        distance = None
+        if self.home is not None:
+            phi, cos_phi, lng = context.phi[at], context.cos_phi[at], context.venues.lng[at]
+            distance = distances_km(self.home, phi, cos_phi, lng)
+        return heuristic.score_venues(
+            distance,
+            context.popularity[at],
+            engaged,
+            self.positive_count[index[engaged]],
+            self.dwell[index[engaged]],
+            self.settings,
         )
-        return distance, terms
 
     def area(self, at: np.ndarray, nearest: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
         """km to the nearest usual place (None unless `nearest`), and the area density, at
@@ -562,9 +518,14 @@ class PersonView:
         out = np.empty((len(at), N_FEATURES), dtype=np.float32)
 
         # SPEC §3
-        distance, (score, spatial, preference, popularity) = self.spec(at)
-        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = score, spatial, preference, popularity
-        out[:, 4] = np.nan if distance is None else distance
+        spec = self.spec(at)
+        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = (
+            spec.score,
+            spec.spatial,
+            spec.preference,
+            spec.popularity,
+        )
+        out[:, 4] = np.nan if spec.distance is None else spec.distance
 
         # Usual area
         if len(self.anchors):

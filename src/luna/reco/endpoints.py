@@ -12,7 +12,7 @@ from luna.db import SessionDep, run_read_only
 from luna.dependencies import SettingsDep
 from luna.errors import Forbidden, validation_error
 from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
-from luna.reco import service
+from luna.reco import people, service
 from luna.reco.constraints import VenueConstraints
 from luna.reco.group import GroupStrategy
 from luna.reco.index import VenueIndex
@@ -164,14 +164,7 @@ async def recommend_venues(
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     constraints, limit = query.constraints(), query.limit
-    if service.venues_use_session(settings.reco):
-        results = await run_read_only(
-            request,
-            lambda session: service.recommend_venues_in_session(
-                session, user_id, limit, settings.reco, constraints
-            ),
-        )
-    elif ranker is not None:
+    if ranker is not None:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
         results = await learned.recommend_venues_learned(
@@ -221,15 +214,15 @@ async def recommend_people(
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
     settings: Settings = request.app.state.settings  # as in recommend_venues
-    if service.people_use_session(settings.reco, include_suggested):
+    if include_suggested:  # suggestions take more statements: a read-only session
         results = await run_read_only(
             request,
-            lambda session: service.recommend_people_in_session(
+            lambda session: people.recommend_people_in_session(
                 session, user_id, venue_id, limit, settings.reco, include_suggested
             ),
         )
     else:
-        results = await service.recommend_people(
+        results = await people.recommend_people(
             request.app.state.reader, user_id, venue_id, limit, settings.reco
         )
     return json_response(PEOPLE_RESULTS, results)
@@ -266,4 +259,4 @@ def plan_invite_suggestions(
 ) -> object:
     """Who the organizer could invite, ranked for the plan's venue (SPEC §3 people score),
     without the people already on the plan. Organizer only."""
-    return service.invite_suggestions(session, plan_id, include_suggested, limit, settings.reco)
+    return people.invite_suggestions(session, plan_id, include_suggested, limit, settings.reco)

@@ -37,13 +37,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from luna.reco.heuristic import ScoredVenue, VenueCandidate, venue_rank_key
-
 
 class GroupStrategy(StrEnum):
     average = "average"
     least_misery = "least_misery"
     fair = "fair"
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCandidate:
+    venue_id: uuid.UUID
+    name: str
+    category: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredVenue:
+    """One member's SPEC §3 score of a venue (`heuristic.VenueScores` at one position)."""
+
+    venue: VenueCandidate
+    score: float
+    distance_km: float | None
+
+
+def venue_rank_key(item: ScoredVenue) -> tuple[float, float, uuid.UUID]:
+    """A member's own order: best score, then nearer (unknown distance last), then venue id,
+    as `ranking.top_positions` ranks one person's venues."""
+    distance = item.distance_km if item.distance_km is not None else math.inf
+    return (-item.score, distance, item.venue.venue_id)
 
 
 @dataclass(frozen=True, slots=True)

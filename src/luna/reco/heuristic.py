@@ -1,16 +1,20 @@
-"""The contract's heuristic recommender (SPEC §3), as pure functions.
+"""The contract's heuristic recommender (SPEC §3), as pure functions: the one place it is
+written.
 
-No session and no I/O here: the online service and the offline evaluation call the same code.
+The venue score is in vector form (any set of venues at once: every venue of the index, the
+few hundred a request prunes to, or the learned ranker's candidates); the people score goes
+companion by companion (a person has a few dozen). No session and no I/O here: the online
+service, the learned ranker's features and the offline evaluation call the same code.
 """
 
 import heapq
-import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from luna.config import RecoSettings
-from luna.geo import haversine_km
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +28,73 @@ class Engagement:
 NO_ENGAGEMENT = Engagement()
 
 
-@dataclass(frozen=True, slots=True)
-class VenueCandidate:
-    venue_id: uuid.UUID
-    name: str
-    category: str | None
-    lat: float
-    lng: float
-    price_level: int | None = None
-    rating: float | None = None
+@dataclass(frozen=True)
+class VenueScores:
+    """SPEC §3 score and features of some venues for one person (arrays, aligned)."""
+
+    score: np.ndarray
+    distance: np.ndarray | None  # km; None when there is no origin
+    spatial: np.ndarray
+    preference: np.ndarray
+    popularity: np.ndarray
+
+    def distance_at(self, i: int) -> float | None:
+        return None if self.distance is None else float(self.distance[i])
+
+    def take(self, at: np.ndarray) -> "VenueScores":
+        """The scores at `at` only, in that order."""
+        return VenueScores(
+            self.score[at],
+            None if self.distance is None else self.distance[at],
+            self.spatial[at],
+            self.preference[at],
+            self.popularity[at],
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredVenue:
-    venue: VenueCandidate
-    score: float
-    distance_km: float | None
-    spatial: float
-    preference: float
-    popularity: float
+def popularity(positive_counts: np.ndarray) -> np.ndarray:
+    """The popularity feature of every venue of a catalog: its positive count over the
+    catalog's largest (0 everywhere when nothing is liked)."""
+    top = positive_counts.max(initial=0)
+    if top <= 0:
+        return np.zeros(len(positive_counts), dtype=np.float64)
+    return positive_counts / float(top)
+
+
+def score_venues(
+    distance_km: np.ndarray | None,
+    popularity: np.ndarray,
+    engaged: np.ndarray,
+    positive_count: np.ndarray,
+    dwell_seconds: np.ndarray,
+    settings: RecoSettings,
+) -> VenueScores:
+    """SPEC §3 venue score of some venues for one person.
+
+    `distance_km` is from the origin (home, or a "near" point standing in for it) to each
+    venue, None without one; `popularity` is each venue's `popularity` in its catalog.
+    `engaged` indexes the venues the person interacted with, `positive_count` and
+    `dwell_seconds` (aligned with it) say how: every other venue's preference is 0, so a
+    request spends nothing on them.
+    """
+    n = len(popularity)
+    if distance_km is None:
+        spatial = np.zeros(n, dtype=np.float64)
+    else:
+        spatial = np.exp(-settings.spatial_decay_per_km * distance_km)
+    preference = np.zeros(n, dtype=np.float64)
+    if len(engaged):
+        preference[engaged] = np.minimum(
+            1.0,
+            settings.preference_per_positive * positive_count
+            + dwell_seconds / settings.preference_dwell_seconds,
+        )
+    score = (
+        settings.venue_weight_spatial * spatial
+        + settings.venue_weight_preference * preference
+        + settings.venue_weight_popularity * popularity
+    )
+    return VenueScores(score, distance_km, spatial, preference, popularity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,68 +120,6 @@ def engagement_score(engagement: Engagement, per_positive: float, dwell_scale: f
     return min(
         1.0, per_positive * engagement.positive_count + engagement.dwell_seconds / dwell_scale
     )
-
-
-def spatial_score(distance_km: float | None, decay_per_km: float) -> float:
-    return 0.0 if distance_km is None else math.exp(-decay_per_km * distance_km)
-
-
-def popularity_score(positive_count: int, max_positive_count: int) -> float:
-    return positive_count / max_positive_count if max_positive_count > 0 else 0.0
-
-
-def score_venues(
-    venues: Iterable[VenueCandidate],
-    home: tuple[float, float] | None,
-    own: Mapping[uuid.UUID, Engagement],
-    popularity_counts: Mapping[uuid.UUID, int],
-    settings: RecoSettings,
-    limit: int,
-    admit: Callable[[ScoredVenue], bool] | None = None,
-) -> list[ScoredVenue]:
-    """Score every venue for one person; best first (ties: nearer, then venue id).
-
-    `home` is the origin of distances (a "near" point may stand in for it). `admit`, when
-    given, drops venues before the top-k is taken (hard constraints), so a request for k
-    returns k whenever k venues qualify.
-    """
-    scored = all_venue_scores(venues, home, own, popularity_counts, settings)
-    if admit is not None:
-        scored = [item for item in scored if admit(item)]
-    return heapq.nsmallest(limit, scored, key=venue_rank_key)
-
-
-def all_venue_scores(
-    venues: Iterable[VenueCandidate],
-    home: tuple[float, float] | None,
-    own: Mapping[uuid.UUID, Engagement],
-    popularity_counts: Mapping[uuid.UUID, int],
-    settings: RecoSettings,
-) -> list[ScoredVenue]:
-    """SPEC §3 venue score of every venue for one person, unordered."""
-    max_count = max(popularity_counts.values(), default=0)
-    scored = []
-    for venue in venues:
-        distance = haversine_km(home[0], home[1], venue.lat, venue.lng) if home else None
-        spatial = spatial_score(distance, settings.spatial_decay_per_km)
-        preference = engagement_score(
-            own.get(venue.venue_id, NO_ENGAGEMENT),
-            settings.preference_per_positive,
-            settings.preference_dwell_seconds,
-        )
-        popularity = popularity_score(popularity_counts.get(venue.venue_id, 0), max_count)
-        score = (
-            settings.venue_weight_spatial * spatial
-            + settings.venue_weight_preference * preference
-            + settings.venue_weight_popularity * popularity
-        )
-        scored.append(ScoredVenue(venue, score, distance, spatial, preference, popularity))
-    return scored
-
-
-def venue_rank_key(item: ScoredVenue) -> tuple[float, float, uuid.UUID]:
-    distance = item.distance_km if item.distance_km is not None else math.inf
-    return (-item.score, distance, item.venue.venue_id)
 
 
 def score_people(

@@ -1,12 +1,10 @@
 """The venue index: every venue and its popularity as numpy arrays, one copy per process.
 
-Scoring a city's venues row by row costs about a microsecond per venue in SQL and more in
-Python; as arrays it is a dozen vector operations (some 25 µs per thousand venues), and
-`best_positions` proves most venues out of reach without scoring them. The
-catalog and the popularity counts are the same for everyone and change slowly, so each process
-keeps a snapshot of them and reloads it once per window of `LUNA_RECO_REFRESH_SECONDS`. What is
-personal, the home and the person's own interactions, is read on every request, so a person's
-new interaction shows in their very next recommendation.
+The catalog and the popularity counts are the same for everyone and change slowly, so each
+process keeps a snapshot of them (`VenueSnapshot`, scored by `luna.reco.ranking`) and reloads
+it once per window of `LUNA_RECO_REFRESH_SECONDS`. What is personal, the home and the person's
+own interactions, is read on every request, so a person's new interaction shows in their very
+next recommendation.
 
 Windows are aligned to the clock (window n starts at n * T), and the snapshot of window n
 counts the interactions recorded before n * T - GRACE_SECONDS. The first process to reach a
@@ -36,12 +34,10 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from luna.config import RecoSettings
-from luna.geo import EARTH_RADIUS_KM, bounding_box
+from luna.geo import distances_km
 from luna.heap import freeze_long_lived
 from luna.interactions import repository as interaction_repository
-from luna.reco import reasons
-from luna.reco.constraints import VenueConstraints
+from luna.reco import heuristic, reasons
 from luna.reco.heuristic import Engagement
 from luna.venues import repository as venue_repository
 
@@ -77,7 +73,7 @@ class VenueSnapshot:
     price_level: np.ndarray  # float, NaN when unknown (fails every price constraint)
     rating: np.ndarray  # float, NaN when unknown
     positive_counts: np.ndarray  # int64
-    popularity: np.ndarray  # SPEC §3 popularity feature
+    popularity: np.ndarray  # SPEC §3 popularity feature (heuristic.popularity)
     popularity_bucket: np.ndarray  # "top N%" of reasons, 0 when none
     by_latitude: np.ndarray  # positions sorted by latitude (venues near a point, quickly)
     latitudes: np.ndarray  # lat[by_latitude]
@@ -89,9 +85,7 @@ class VenueSnapshot:
     def build(
         cls,
         window: int,
-        venue_rows: Iterable[
-            tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]
-        ],
+        venue_rows: Iterable[VenueRow],
         counts: Mapping[uuid.UUID, int],
         catalog_digest: str | None = None,
     ) -> "VenueSnapshot":
@@ -138,35 +132,22 @@ class VenueSnapshot:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def distances_km(self, origin: tuple[float, float], at: np.ndarray | None = None) -> np.ndarray:
+        """Distance from `origin` to every venue, or to the venues at positions `at`."""
+        if at is None:
+            return distances_km(origin, self.phi, self.cos_phi, self.lng)
+        return distances_km(origin, self.phi[at], self.cos_phi[at], self.lng[at])
+
 
 def _popularity_fields(ids: list[uuid.UUID], counts: Mapping[uuid.UUID, int]) -> dict[str, Any]:
     """The snapshot's popularity arrays for the venues `ids`, in that order."""
     positive_counts = np.array([counts.get(vid, 0) for vid in ids], dtype=np.int64)
-    top = int(positive_counts.max(initial=0))
     return {
         "positive_counts": positive_counts,
-        "popularity": (
-            positive_counts / float(top) if top > 0 else np.zeros(len(ids), dtype=np.float64)
-        ),
-        "popularity_bucket": popularity_bucket_array(positive_counts),
+        "popularity": heuristic.popularity(positive_counts),
+        "popularity_bucket": reasons.popularity_bucket_array(positive_counts),
         "by_popularity": np.argsort(-positive_counts, kind="stable"),
     }
-
-
-def popularity_bucket_array(positive_counts: np.ndarray) -> np.ndarray:
-    """`reasons.popularity_buckets` at every position (0: in no bucket), in vector form: a
-    Python loop over 20,000 venues took 35 ms of each reload, holding the GIL."""
-    ascending = np.sort(positive_counts[positive_counts > 0])
-    total = len(ascending)
-    if total < 2:
-        return np.zeros(len(positive_counts), dtype=np.int16)
-    # Rank = 1 + number of venues strictly more liked; share as reasons computes it.
-    rank = 1 + total - np.searchsorted(ascending, positive_counts, side="right")
-    share = 100 * rank / total
-    limits = np.array(reasons.POPULARITY_BUCKETS)
-    at = np.searchsorted(limits, share, side="left")  # the first bucket with share <= it
-    buckets = np.where(at < len(limits), limits[np.minimum(at, len(limits) - 1)], 0)
-    return np.where(positive_counts > 0, buckets, 0).astype(np.int16)
 
 
 @dataclass(frozen=True)
@@ -191,261 +172,6 @@ class OwnEngagement:
             positive=np.array([e.positive_count for _, e in known], dtype=np.float64),
             dwell=np.array([e.dwell_seconds for _, e in known], dtype=np.float64),
         )
-
-
-@dataclass(frozen=True)
-class VenueScores:
-    """SPEC §3 features and score of every venue in a snapshot, for one person."""
-
-    score: np.ndarray
-    distance: np.ndarray | None  # km; None when there is no origin
-    spatial: np.ndarray
-    preference: np.ndarray
-    popularity: np.ndarray
-
-    def distance_at(self, i: int) -> float | None:
-        return None if self.distance is None else float(self.distance[i])
-
-    def take(self, at: np.ndarray) -> "VenueScores":
-        """The scores at `at` only, in that order."""
-        return VenueScores(
-            self.score[at],
-            None if self.distance is None else self.distance[at],
-            self.spatial[at],
-            self.preference[at],
-            self.popularity[at],
-        )
-
-
-def distances_km(
-    snapshot: VenueSnapshot, origin: tuple[float, float], at: np.ndarray | None = None
-) -> np.ndarray:
-    """`geo.haversine_km` from `origin` to every venue (or those at positions `at`), step for
-    step in the same order."""
-    phi, cos_phi, lng = (
-        (snapshot.phi, snapshot.cos_phi, snapshot.lng)
-        if at is None
-        else (snapshot.phi[at], snapshot.cos_phi[at], snapshot.lng[at])
-    )
-    phi1 = math.radians(origin[0])
-    dphi = phi - phi1
-    dlmb = np.radians(lng - origin[1])
-    a = np.sin(dphi / 2) ** 2 + (math.cos(phi1) * cos_phi) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def score_venues(
-    snapshot: VenueSnapshot,
-    origin: tuple[float, float] | None,
-    own: OwnEngagement,
-    settings: RecoSettings,
-    at: np.ndarray | None = None,
-) -> VenueScores:
-    """The vector form of `heuristic.all_venue_scores` (same formula, same operation order),
-    for every venue or for the venues at the sorted positions `at` (which must hold every
-    venue the person engaged with)."""
-    popularity = snapshot.popularity if at is None else snapshot.popularity[at]
-    n = len(popularity)
-    if origin is None:
-        distance = None
-        spatial = np.zeros(n, dtype=np.float64)
-    else:
-        distance = distances_km(snapshot, origin, at)
-        spatial = np.exp(-settings.spatial_decay_per_km * distance)
-    preference = np.zeros(n, dtype=np.float64)
-    if len(own.positions):
-        where = own.positions if at is None else np.searchsorted(at, own.positions)
-        preference[where] = np.minimum(
-            1.0,
-            settings.preference_per_positive * own.positive
-            + own.dwell / settings.preference_dwell_seconds,
-        )
-    score = (
-        settings.venue_weight_spatial * spatial
-        + settings.venue_weight_preference * preference
-        + settings.venue_weight_popularity * popularity
-    )
-    return VenueScores(score, distance, spatial, preference, popularity)
-
-
-def admitted(
-    snapshot: VenueSnapshot,
-    scores: VenueScores,
-    constraints: VenueConstraints,
-    own: OwnEngagement,
-    at: np.ndarray | None = None,
-) -> np.ndarray | None:
-    """Boolean mask of the venues (all, or those at `at`) meeting every hard constraint (None:
-    no constraint). Same rules as `constraints.admits`: an unknown price, rating or distance
-    fails."""
-    c = constraints
-    n = len(scores.score)
-    mask: np.ndarray | None = None
-
-    def narrow(condition: np.ndarray) -> None:
-        nonlocal mask
-        mask = condition if mask is None else mask & condition
-
-    def column(values: np.ndarray) -> np.ndarray:
-        return values if at is None else values[at]
-
-    if c.max_distance_km is not None:
-        if scores.distance is None:
-            narrow(np.zeros(n, dtype=bool))
-        else:
-            narrow(scores.distance <= c.max_distance_km)
-    if c.max_price_level is not None:
-        narrow(column(snapshot.price_level) <= c.max_price_level)
-    if c.min_rating is not None:
-        narrow(column(snapshot.rating) >= c.min_rating)
-    if c.categories is not None:
-        codes = [snapshot.category_codes[k] for k in c.categories if k in snapshot.category_codes]
-        narrow(np.isin(column(snapshot.category_code), np.array(codes, dtype=np.int32)))
-    if c.exclude_visited and len(own.positions):
-        unvisited = np.ones(n, dtype=bool)
-        unvisited[own.positions if at is None else np.searchsorted(at, own.positions)] = False
-        narrow(unvisited)
-    return mask
-
-
-# Pruning (see best_positions): the venues scored first are those within this radius of the
-# origin, the most popular ones and the person's own; below PRUNE_FROM venues, all are scored.
-NEAR_KM = 3.0
-MOST_POPULAR = 64
-PRUNE_FROM = 2000
-# Floating-point slack of the pruning bound (scores are sums of three terms of at most 1).
-BOUND_SLACK = 1e-9
-
-
-def best_positions(
-    snapshot: VenueSnapshot,
-    origin: tuple[float, float] | None,
-    own: OwnEngagement,
-    settings: RecoSettings,
-    constraints: VenueConstraints,
-    limit: int,
-) -> tuple[np.ndarray, VenueScores]:
-    """The positions of the best `limit` venues (ranked as `top_positions`) and the scores
-    at those positions (aligned with them).
-
-    Most of a city cannot make a person's top ten: a venue the person never engaged with
-    scores at most w_spatial · exp(-decay · distance) + w_popularity · popularity. So the
-    venues near the origin, the most popular ones and the person's own are scored first; if
-    the limit-th best of them beats that bound for every venue left out (farther than
-    NEAR_KM and less popular than the MOST_POPULAR-th), they are the answer. Otherwise (a
-    remote origin, tight constraints, unusual weights) every venue is scored. Either way
-    the answer is the exhaustive one."""
-    subset = _near_popular_and_own(snapshot, origin, own, settings)
-    if subset is not None:
-        scores = score_venues(snapshot, origin, own, settings, at=subset)
-        mask = admitted(snapshot, scores, constraints, own, at=subset)
-        top = top_positions(scores, mask, limit)
-        if len(top) == limit and scores.score[top[-1]] > _bound_outside(snapshot, origin, settings):
-            return subset[top], scores.take(top)
-    scores = score_venues(snapshot, origin, own, settings)
-    top = top_positions(scores, admitted(snapshot, scores, constraints, own), limit)
-    return top, scores.take(top)
-
-
-def _near_popular_and_own(
-    snapshot: VenueSnapshot,
-    origin: tuple[float, float] | None,
-    own: OwnEngagement,
-    settings: RecoSettings,
-) -> np.ndarray | None:
-    """Sorted positions to score first, or None when pruning cannot pay or cannot be proven
-    (a small catalog, or negative weights)."""
-    weights = (
-        settings.venue_weight_spatial,
-        settings.venue_weight_preference,
-        settings.venue_weight_popularity,
-    )
-    if len(snapshot) < PRUNE_FROM or min(weights) < 0:
-        return None
-    parts = [own.positions, snapshot.by_popularity[:MOST_POPULAR]]
-    if origin is not None:
-        # A box holding the circle of NEAR_KM (a little more, for rounding): every venue
-        # outside it is farther than NEAR_KM.
-        min_lat, max_lat, min_lng, max_lng = bounding_box(origin[0], origin[1], NEAR_KM * 1.01)
-        lo = np.searchsorted(snapshot.latitudes, min_lat, side="left")
-        hi = np.searchsorted(snapshot.latitudes, max_lat, side="right")
-        band = snapshot.by_latitude[lo:hi]
-        lng = snapshot.lng[band]
-        parts.append(band[(lng >= min_lng) & (lng <= max_lng)])
-    return _sorted_unique(np.concatenate(parts))
-
-
-def _sorted_unique(positions: np.ndarray) -> np.ndarray:
-    """np.unique for the few hundred positions of one request: a tenth of its cost here
-    (numpy's hash-based unique has a high fixed cost)."""
-    positions = np.sort(positions)
-    if len(positions) < 2:
-        return positions
-    return positions[np.concatenate(([True], positions[1:] != positions[:-1]))]
-
-
-def _bound_outside(
-    snapshot: VenueSnapshot, origin: tuple[float, float] | None, settings: RecoSettings
-) -> float:
-    """The best score any venue outside `_near_popular_and_own` could have."""
-    spatial = 0.0 if origin is None else math.exp(-settings.spatial_decay_per_km * NEAR_KM)
-    rest = snapshot.by_popularity[MOST_POPULAR : MOST_POPULAR + 1]
-    popularity = float(snapshot.popularity[rest[0]]) if len(rest) else 0.0
-    return (
-        settings.venue_weight_spatial * spatial
-        + settings.venue_weight_popularity * popularity
-        + BOUND_SLACK
-    )
-
-
-def top_positions(scores: VenueScores, mask: np.ndarray | None, limit: int) -> np.ndarray:
-    """Positions of the best `limit` venues: highest score, then nearer (unknown distance
-    last), then lower venue id (position order), exactly as `heuristic.venue_rank_key`."""
-    candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(scores.score))
-    score = scores.score[candidates]
-    if len(candidates) > limit:
-        # Keep everything scoring at least the limit-th best score (ties included), then sort.
-        keep = score >= _limit_th_best_at_most(score, limit)
-        candidates, score = candidates[keep], score[keep]
-        if len(candidates) > 4 * limit:
-            keep = score >= np.partition(score, len(score) - limit)[len(score) - limit]
-            candidates, score = candidates[keep], score[keep]
-    distance = (
-        np.full(len(candidates), np.inf) if scores.distance is None else scores.distance[candidates]
-    )
-    order = np.lexsort((candidates, distance, -score))
-    return candidates[order[:limit]]
-
-
-def group_positions(member_scores: list[VenueScores], limit: int) -> np.ndarray:
-    """Sorted positions holding the answer of every group strategy (reco/group.py) for a
-    group whose members' scores are `member_scores`: each member's top max(10, 2·limit) (the
-    fair strategy's relevance, and each favourite) and the best 2·limit + 10 by the average
-    and the least-misery keys (the fair strategy's fill, with room for its picks). Ranking
-    the group among these gives the same answer as among every venue."""
-    k = max(10, 2 * limit)
-    parts = [top_positions(scores, None, k) for scores in member_scores]
-    total = np.zeros(len(member_scores[0].score))
-    for scores in member_scores:  # in member order, as group.GroupCandidate.mean sums
-        total = total + scores.score
-    mean = total / len(member_scores)
-    minimum = np.minimum.reduce([scores.score for scores in member_scores])
-    known = [scores.distance for scores in member_scores if scores.distance is not None]
-    trip = np.fmax.reduce(known) if known else np.full(len(mean), np.inf)
-    positions = np.arange(len(mean))
-    room = 2 * limit + 10
-    parts.append(np.lexsort((positions, trip, -mean))[:room])
-    parts.append(np.lexsort((positions, trip, -mean, -minimum))[:room])
-    return _sorted_unique(np.concatenate(parts))
-
-
-def _limit_th_best_at_most(score: np.ndarray, limit: int) -> float:
-    """A value no greater than the limit-th best score, found cheaply: the limit-th best of
-    an even sample (at least `limit` scores of the whole reach it), which on a large array
-    already leaves only a few times `limit` scores above it."""
-    stride = max(1, len(score) // (32 * limit))
-    sample = score[::stride]
-    return float(np.partition(sample, len(sample) - limit)[len(sample) - limit])
 
 
 def window_cutoff(window: int, refresh_seconds: float) -> datetime:

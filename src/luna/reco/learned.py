@@ -17,7 +17,7 @@ The ranker (`luna.learning.serving.LearnedVenueRanker`, what `luna train` writes
   `luna.learning.database` (no dwell: check-ins have none; local time is New York's); every
   interaction counts for `exclude_visited`, as in the heuristic.
 
-The same hard constraints as the heuristic (`luna.reco.index.admitted`) leave venues out
+The same hard constraints as the heuristic (`luna.reco.ranking.admitted`) leave venues out
 before ranking; `exclude_visited` ("something new") uses the booster trained for venues new
 to the person. `near_lat`/`near_lng` stand in for the home, as they replace the origin of the
 formula. The response has the heuristic's shape: `score` is the model's (trees for the few
@@ -55,10 +55,10 @@ from luna.learning.features import (
 )
 from luna.models import Interaction, User
 from luna.models.enums import POSITIVE_INTERACTION_TYPES
-from luna.reco import heuristic
-from luna.reco import index as venue_index
+from luna.reco import heuristic, ranking
 from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
-from luna.reco.index import OwnEngagement, VenueIndex, VenueScores, VenueSnapshot
+from luna.reco.heuristic import VenueScores
+from luna.reco.index import OwnEngagement, VenueIndex, VenueSnapshot
 from luna.reco.schemas import VenueFeatures, VenueRecommendation
 from luna.reco.service import venue_result
 
@@ -397,16 +397,16 @@ def rank(
     n = len(snapshot)
     distance = None
     if constraints.max_distance_km is not None and origin is not None:
-        distance = venue_index.distances_km(snapshot, origin)
+        distance = snapshot.distances_km(origin)
     zeros = np.zeros(n)
-    mask = venue_index.admitted(
+    mask = ranking.admitted(
         snapshot, VenueScores(zeros, distance, zeros, zeros, zeros), constraints, own
     )
     mode = "new" if constraints.exclude_visited else "all"
     result = ranker.score(context, history, int(time.time()), None if mask is None else ~mask, mode)
     best = result.top(limit)
     if origin is not None and distance is None:
-        distance_at = venue_index.distances_km(snapshot, origin, best)
+        distance_at = snapshot.distances_km(origin, best)
     else:
         distance_at = None if distance is None else distance[best]
     return _results(

@@ -1,12 +1,10 @@
-"""Recommendations: load what the formulas need in a fixed number of queries, then score.
-
-Each request runs the same handful of statements whatever the number of venues, interactions,
-edges or group members (aggregation happens in SQL; scoring in `heuristic`, `group`, `social`
-and `reasons`).
+"""Venue recommendations, for one person and for a group: what is personal is read in a
+fixed number of statements, the catalog and popularity come from the venue index, and the
+ranking is `luna.reco.ranking`'s (people: `luna.reco.people`).
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -16,25 +14,25 @@ from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
 from luna.plans import repository as plan_repository
-from luna.reco import heuristic, reasons
-from luna.reco import index as venue_index
-from luna.reco import social as social_scoring
-from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints, admission
-from luna.reco.group import GroupStrategy, candidates, rank_for_group
-from luna.reco.heuristic import Companion, Engagement, ScoredPerson, VenueCandidate
-from luna.reco.index import OwnEngagement, VenueIndex
+from luna.reco import heuristic, ranking, reasons
+from luna.reco.constraints import NO_CONSTRAINTS, VenueConstraints
+from luna.reco.group import (
+    GroupStrategy,
+    ScoredVenue,
+    VenueCandidate,
+    candidates,
+    rank_for_group,
+    venue_rank_key,
+)
+from luna.reco.heuristic import Engagement
+from luna.reco.index import OwnEngagement, VenueIndex, VenueSnapshot
 from luna.reco.schemas import (
     GroupVenueRecommendation,
     MemberScore,
-    PeopleFeatures,
-    PersonRecommendation,
     VenueFeatures,
     VenueRecommendation,
 )
-from luna.social import repository as social_repository
 from luna.users import repository as user_repository
-from luna.users import service as user_service
-from luna.venues import repository as venue_repository
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -51,8 +49,8 @@ async def recommend_venues(
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
 ) -> list[VenueRecommendation]:
-    """The default engine: one statement for the person (their home and own engagement,
-    fresh), the catalog and popularity from the process's venue index, pruned top-k."""
+    """One statement for the person (their home and own engagement, fresh), the catalog and
+    popularity from the process's venue index, pruned top-k."""
     found = await interaction_repository.home_and_engagement(reader, user_id)
     if found is None:
         raise NotFound("User not found")
@@ -60,9 +58,7 @@ async def recommend_venues(
     origin = _origin(constraints, home)
     snapshot = await index.current()
     own = OwnEngagement.build(snapshot, engagement)
-    positions, scores = venue_index.best_positions(
-        snapshot, origin, own, settings, constraints, limit
-    )
+    positions, scores = ranking.best_positions(snapshot, origin, own, settings, constraints, limit)
     return [
         venue_result(
             snapshot.ids[i],
@@ -81,25 +77,6 @@ async def recommend_venues(
         )
         for rank, i in enumerate(positions.tolist())
     ]
-
-
-def recommend_venues_in_session(
-    session: Session,
-    user_id: uuid.UUID,
-    limit: int,
-    settings: RecoSettings,
-    constraints: VenueConstraints,
-) -> list[VenueRecommendation]:
-    """The reference path (LUNA_RECO_ENGINE=reference), on the request's session: candidates
-    from SQL on every request, scored row by row."""
-    return _recommend_venues_reference(session, user_id, limit, settings, constraints)
-
-
-def venues_use_session(settings: RecoSettings) -> bool:
-    """Whether venue recommendations take `recommend_venues_in_session` (else the learned
-    ranker when LUNA_VENUE_MODEL=learned, luna.reco.learned, or the default,
-    `recommend_venues`; both read through the hot-read `Reader`)."""
-    return settings.engine == "reference"
 
 
 def venue_result(
@@ -138,56 +115,13 @@ def _origin(
     return origin
 
 
-def _recommend_venues_reference(
-    session: Session,
-    user_id: uuid.UUID,
-    limit: int,
-    settings: RecoSettings,
-    constraints: VenueConstraints,
-) -> list[VenueRecommendation]:
-    user = user_service.get_user(session, user_id)
-    origin = _origin(constraints, _home(user))
-    venues = [
-        VenueCandidate(*row)
-        for row in venue_repository.candidate_rows(
-            session,
-            categories=constraints.categories,
-            max_price_level=constraints.max_price_level,
-            min_rating=constraints.min_rating,
-            box=constraints.box(origin),
-        )
-    ]
-    own = _engagements(interaction_repository.engagement_by_venue(session, user_id))
-    popularity = interaction_repository.positive_counts_by_venue(session)
-    ranked = heuristic.score_venues(
-        venues, origin, own, popularity, settings, limit, admission(constraints, own.keys())
-    )
-    buckets = reasons.popularity_buckets(popularity)
-    return [
-        venue_result(
-            item.venue.venue_id,
-            item.venue.name,
-            item.venue.category,
-            item.score,
-            item.distance_km,
-            VenueFeatures.model_construct(
-                spatial=item.spatial, preference=item.preference, popularity=item.popularity
-            ),
-            constraints.origin_label,
-            own.get(item.venue.venue_id, heuristic.NO_ENGAGEMENT),
-            buckets.get(item.venue.venue_id),
-        )
-        for item in ranked
-    ]
-
-
 def recommend_for_group(
     session: Session,
     user_ids: Sequence[uuid.UUID],
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None = None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     """Two queries whatever the group's size: members, the members' engagement (one `IN`);
     the catalog and popularity come from the venue index."""
@@ -204,7 +138,7 @@ def plan_suggestions(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None = None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     """Venues for the plan's accepted and invited people (not those who declined)."""
     plan = plan_repository.get_with_participants(session, plan_id)
@@ -225,29 +159,16 @@ def _group_ranking(
     strategy: GroupStrategy,
     limit: int,
     settings: RecoSettings,
-    index: VenueIndex | None,
+    index: VenueIndex,
 ) -> list[GroupVenueRecommendation]:
     engagement = interaction_repository.engagement_by_user_and_venue(session, set(members))
     own: dict[uuid.UUID, dict[uuid.UUID, Engagement]] = {m: {} for m in members}
     for (uid, vid), (pos, dwell) in engagement.items():
         own[uid][vid] = Engagement(pos, dwell)
     homes = [_home(users[m]) for m in members]
-    if index is None or settings.engine == "reference":
-        venues = [VenueCandidate(*row) for row in venue_repository.candidate_rows(session)]
-        popularity = interaction_repository.positive_counts_by_venue(session)
-        scores = {
-            m: heuristic.all_venue_scores(venues, home, own[m], popularity, settings)
-            for m, home in zip(members, homes, strict=True)
-        }
-        buckets = reasons.popularity_buckets(popularity)
-    else:
-        scores, buckets = _group_scores_from_index(
-            index.snapshot(session), members, homes, own, settings, limit
-        )
+    scores, buckets = _group_scores(index.snapshot(session), members, homes, own, settings, limit)
     favourite = {
-        m: min(items, key=heuristic.venue_rank_key).venue.venue_id
-        for m, items in scores.items()
-        if items
+        m: min(items, key=venue_rank_key).venue.venue_id for m, items in scores.items() if items
     }
     picks = rank_for_group(candidates(scores, members), strategy, limit)
     results = []
@@ -280,18 +201,18 @@ def _group_ranking(
     return results
 
 
-def _group_scores_from_index(
-    snapshot: venue_index.VenueSnapshot,
+def _group_scores(
+    snapshot: VenueSnapshot,
     members: list[uuid.UUID],
     homes: list[tuple[float, float] | None],
     own: dict[uuid.UUID, dict[uuid.UUID, Engagement]],
     settings: RecoSettings,
     limit: int,
-) -> tuple[dict[uuid.UUID, list[heuristic.ScoredVenue]], dict[uuid.UUID, int]]:
+) -> tuple[dict[uuid.UUID, list[ScoredVenue]], dict[uuid.UUID, int]]:
     """Every member's scores in vector form, then ScoredVenue objects only for the few
-    hundred venues that can appear in any strategy's answer (`index.group_positions`)."""
+    hundred venues that can appear in any strategy's answer (`ranking.group_positions`)."""
     member_scores = [
-        venue_index.score_venues(
+        ranking.snapshot_scores(
             snapshot,
             home,
             OwnEngagement.build(
@@ -301,29 +222,13 @@ def _group_scores_from_index(
         )
         for m, home in zip(members, homes, strict=True)
     ]
-    positions = venue_index.group_positions(member_scores, limit).tolist()
+    positions = ranking.group_positions(member_scores, limit).tolist()
     venues = {
-        i: VenueCandidate(
-            snapshot.ids[i],
-            snapshot.names[i],
-            snapshot.categories[i],
-            float(snapshot.lat[i]),
-            float(snapshot.lng[i]),
-        )
+        i: VenueCandidate(snapshot.ids[i], snapshot.names[i], snapshot.categories[i])
         for i in positions
     }
     scores = {
-        m: [
-            heuristic.ScoredVenue(
-                venues[i],
-                float(ms.score[i]),
-                ms.distance_at(i),
-                float(ms.spatial[i]),
-                float(ms.preference[i]),
-                float(ms.popularity[i]),
-            )
-            for i in positions
-        ]
+        m: [ScoredVenue(venues[i], float(ms.score[i]), ms.distance_at(i)) for i in positions]
         for m, ms in zip(members, member_scores, strict=True)
     }
     buckets = {
@@ -332,195 +237,3 @@ def _group_scores_from_index(
         if snapshot.popularity_bucket[i]
     }
     return scores, buckets
-
-
-async def recommend_people(
-    reader: Reader,
-    user_id: uuid.UUID,
-    venue_id: uuid.UUID | None,
-    limit: int,
-    settings: RecoSettings,
-) -> list[PersonRecommendation]:
-    """The default engine, direct companions only: one statement (who exists, then the
-    companions with their engagement at the venue and over its category)."""
-    found = await social_repository.read_people_for_venue(reader, user_id, venue_id)
-    if not found.user_exists:
-        raise NotFound("User not found")
-    if venue_id is not None and not found.venue_exists:
-        raise NotFound("Venue not found")
-    companions, at_venue, in_category = _companions_from(found.companions, found.category)
-    return _rank_people(companions, at_venue, in_category, found.category, limit, settings)
-
-
-def people_use_session(settings: RecoSettings, include_suggested: bool) -> bool:
-    """Whether people recommendations take `recommend_people_in_session` (else the default,
-    `recommend_people`)."""
-    return include_suggested or settings.engine == "reference"
-
-
-def recommend_people_in_session(
-    session: Session,
-    user_id: uuid.UUID,
-    venue_id: uuid.UUID | None,
-    limit: int,
-    settings: RecoSettings,
-    include_suggested: bool = False,
-    exclude: frozenset[uuid.UUID] = frozenset(),
-) -> list[PersonRecommendation]:
-    """Every way to rank people, on the request's session: also people beyond direct edges
-    (`include_suggested`), without some people (`exclude`: a plan's invitations), or by the
-    reference path (LUNA_RECO_ENGINE=reference)."""
-    user_exists, venue_exists, category = interaction_repository.user_and_venue(
-        session, user_id, venue_id
-    )
-    if not user_exists:
-        raise NotFound("User not found")
-    at_venue: dict[uuid.UUID, Engagement] = {}
-    in_category: dict[uuid.UUID, Engagement] = {}
-    if venue_id is None:
-        companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
-    else:
-        if not venue_exists:
-            raise NotFound("Venue not found")
-        if settings.engine == "reference":
-            companions, at_venue, in_category = _companions_reference(
-                session, user_id, venue_id, category
-            )
-        else:
-            companions, at_venue, in_category = _companions_from(
-                social_repository.companions_with_engagement(session, user_id, venue_id, category),
-                category,
-            )
-    found: dict[uuid.UUID, social_scoring.Suggestion] = {}
-    if include_suggested:
-        found, suggested = _suggested_people(session, user_id, companions, exclude)
-        companions += suggested
-        ids = {person.user_id for person in suggested}
-        if venue_id is not None:
-            at_venue |= _engagements(
-                interaction_repository.engagement_at_venue_of_users(session, ids, venue_id)
-            )
-            if category is not None:
-                in_category |= _engagements(
-                    interaction_repository.engagement_in_category_of_users(session, ids, category)
-                )
-    return _rank_people(
-        companions, at_venue, in_category, category, limit, settings, exclude, found
-    )
-
-
-def _companions_from(
-    rows: Sequence[social_repository.CompanionEngagement], category: str | None
-) -> tuple[list[Companion], dict[uuid.UUID, Engagement], dict[uuid.UUID, Engagement]]:
-    """Companions and their engagement at the venue and over its category (only those with
-    some), from `companions_with_engagement` rows."""
-    companions = [Companion(*person) for person, _, _ in rows]
-    at_venue = {person[0]: Engagement(*at) for person, at, _ in rows if any(at)}
-    in_category: dict[uuid.UUID, Engagement] = {}
-    if category is not None:
-        in_category = {person[0]: Engagement(*c) for person, _, c in rows if any(c)}
-    return companions, at_venue, in_category
-
-
-def _rank_people(
-    companions: list[Companion],
-    at_venue: dict[uuid.UUID, Engagement],
-    in_category: dict[uuid.UUID, Engagement],
-    category: str | None,
-    limit: int,
-    settings: RecoSettings,
-    exclude: frozenset[uuid.UUID] = frozenset(),
-    found: dict[uuid.UUID, social_scoring.Suggestion] | None = None,
-) -> list[PersonRecommendation]:
-    ranked = heuristic.score_people(companions, at_venue, in_category, settings, limit, exclude)
-    return [_person(item, found or {}, at_venue, in_category, category) for item in ranked]
-
-
-def _companions_reference(
-    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID, category: str | None
-) -> tuple[list[Companion], dict[uuid.UUID, Engagement], dict[uuid.UUID, Engagement]]:
-    """LUNA_RECO_ENGINE=reference: three statements, category engagement summed from every
-    interaction of every companion (what `category_engagement` saves)."""
-    companions = [Companion(*row) for row in social_repository.companions(session, user_id)]
-    at_venue = _engagements(
-        interaction_repository.companion_engagement_at_venue(session, user_id, venue_id)
-    )
-    in_category: dict[uuid.UUID, Engagement] = {}
-    if category is not None:
-        in_category = _engagements(
-            interaction_repository.companion_engagement_in_category_from_interactions(
-                session, user_id, category
-            )
-        )
-    return companions, at_venue, in_category
-
-
-def invite_suggestions(
-    session: Session,
-    plan_id: uuid.UUID,
-    include_suggested: bool,
-    limit: int,
-    settings: RecoSettings,
-) -> list[PersonRecommendation]:
-    """The organizer's companions (and, if asked, suggested people) ranked for the plan's
-    venue, without anyone already on the plan (whatever their answer)."""
-    plan = plan_repository.get_with_participants(session, plan_id)
-    if plan is None:
-        raise NotFound("Plan not found")
-    if plan.organizer_id is None:  # the organizer deleted their account
-        return []
-    on_plan = frozenset(p.user_id for p in plan.participants) | {plan.organizer_id}
-    return recommend_people_in_session(
-        session, plan.organizer_id, plan.venue_id, limit, settings, include_suggested, on_plan
-    )
-
-
-def _suggested_people(
-    session: Session,
-    user_id: uuid.UUID,
-    companions: Iterable[Companion],
-    exclude: frozenset[uuid.UUID],
-) -> tuple[dict[uuid.UUID, social_scoring.Suggestion], list[Companion]]:
-    outgoing = {person.user_id for person in companions}
-    found = social_scoring.suggestions(
-        user_id,
-        social_repository.two_hop_edges(session, user_id),
-        outgoing,
-        interaction_repository.shared_venue_counts(session, user_id),
-    )
-    found = {uid: s for uid, s in found.items() if uid not in exclude}
-    people = user_repository.get_many(session, set(found))
-    suggested = [Companion(u.id, u.handle, u.name, "suggested", found[u.id].social) for u in people]
-    return found, suggested
-
-
-def _person(
-    item: ScoredPerson,
-    found: dict[uuid.UUID, social_scoring.Suggestion],
-    at_venue: dict[uuid.UUID, Engagement],
-    in_category: dict[uuid.UUID, Engagement],
-    category: str | None,
-) -> PersonRecommendation:
-    person = item.person
-    suggestion = found.get(person.user_id) if person.relationship_type == "suggested" else None
-    return PersonRecommendation(
-        user_id=person.user_id,
-        handle=person.handle,
-        name=person.name,
-        score=item.score,
-        relationship_type=person.relationship_type,
-        features=PeopleFeatures(social=item.social, direct=item.direct, category=item.category),
-        reasons=reasons.person_reasons(
-            person.relationship_type,
-            person.strength,
-            suggestion.common_friends if suggestion else 0,
-            suggestion.shared_venues if suggestion else 0,
-            at_venue.get(person.user_id, heuristic.NO_ENGAGEMENT),
-            in_category.get(person.user_id, heuristic.NO_ENGAGEMENT),
-            category,
-        ),
-    )
-
-
-def _engagements(raw: dict[uuid.UUID, tuple[int, int]]) -> dict[uuid.UUID, Engagement]:
-    return {key: Engagement(pos, dwell) for key, (pos, dwell) in raw.items()}

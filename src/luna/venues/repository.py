@@ -39,27 +39,11 @@ def in_box(
 
 def candidate_rows(
     session: Session,
-    *,
-    categories: frozenset[str] | None = None,
-    max_price_level: int | None = None,
-    min_rating: float | None = None,
-    box: tuple[float, float, float, float] | None = None,
 ) -> Sequence[Row[tuple[uuid.UUID, str, str | None, float, float, int | None, float | None]]]:
-    """The recommender's candidates with the hard constraints that SQL can apply: categories,
-    price, rating and a lat/lng box around the origin (the exact distance decides later).
-    A NULL price or rating never passes a price or rating constraint."""
+    """Every venue as the recommender's venue index holds it."""
     stmt = select(
         Venue.id, Venue.name, Venue.category, Venue.lat, Venue.lng, Venue.price_level, Venue.rating
     )
-    if categories is not None:
-        stmt = stmt.where(Venue.category.in_(sorted(categories)))
-    if max_price_level is not None:
-        stmt = stmt.where(Venue.price_level.is_not(None), Venue.price_level <= max_price_level)
-    if min_rating is not None:
-        stmt = stmt.where(Venue.rating.is_not(None), Venue.rating >= min_rating)
-    if box is not None:
-        min_lat, max_lat, min_lng, max_lng = box
-        stmt = stmt.where(Venue.lat.between(min_lat, max_lat), Venue.lng.between(min_lng, max_lng))
     return session.execute(stmt).all()
 
 
@@ -72,7 +56,7 @@ _CATALOG_DIGEST = text(
 
 
 def catalog_digest(session: Session) -> str | None:
-    """A digest of what `candidate_rows` (unconstrained) would return, computed by PostgreSQL
+    """A digest of what `candidate_rows` would return, computed by PostgreSQL
     (~20 ms at 20,000 venues, none of it the caller's): equal digests, equal catalogs. None on
     SQLite, or without venues."""
     if session.get_bind().dialect.name != "postgresql":

@@ -1,6 +1,7 @@
 import uuid
 from collections.abc import Sequence
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from luna.errors import Conflict, NotFound
@@ -29,12 +30,15 @@ def _search_near(
 ) -> list[Venue]:
     """Venues within the circle, nearest first (ties: creation time, then id)."""
     box = bounding_box(near.lat, near.lng, near.radius_km)
-    with_distance = [
-        (haversine_km(near.lat, near.lng, v.lat, v.lng), v)
-        for v in repository.in_box(session, box, category)
-    ]
+    venues = repository.in_box(session, box, category)
+    distances = haversine_km(
+        near.lat,
+        near.lng,
+        np.array([v.lat for v in venues], dtype=np.float64),
+        np.array([v.lng for v in venues], dtype=np.float64),
+    )
     inside = sorted(
-        ((d, v) for d, v in with_distance if d <= near.radius_km),
+        ((d, v) for d, v in zip(distances.tolist(), venues, strict=True) if d <= near.radius_km),
         key=lambda pair: (pair[0], pair[1].created_at, pair[1].id),
     )
     return [v for _, v in inside[page.offset : page.offset + page.limit]]

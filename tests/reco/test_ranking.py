@@ -1,7 +1,8 @@
-"""The venue index gives the reference's answers (tests/reco/reference.py, a plain transcription
-of SPEC §3): same venues in the same order, scores and features within 1e-9.
+"""The one vector form of SPEC §3 (`heuristic.score_venues`, fed a snapshot by
+`luna.reco.ranking`) gives the reference's answers (tests/reco/reference.py, a plain
+transcription): same venues in the same order, scores and features within 1e-9.
 
-Two layers: the pure index functions on many hypothesis worlds (fast), and the whole route
+Two layers: the pure ranking functions on many hypothesis worlds (fast), and the whole route
 (database, snapshot, response) on fewer worlds per backend.
 """
 
@@ -15,11 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from luna.config import RecoSettings
-from luna.reco import index as venue_index
-from luna.reco import reasons
+from luna.reco import ranking, reasons
 from luna.reco.constraints import VenueConstraints
 from luna.reco.index import OwnEngagement, VenueSnapshot
-from tests.reco.reference import POSITIVE, venue_scores
+from tests.reco.reference import POSITIVE, popularity_buckets, venue_scores
 
 TOL = 1e-9
 
@@ -101,10 +101,10 @@ def own_engagement(
 
 
 def index_ranking(world: dict[str, Any], user: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The index's answer."""
+    """The ranking's answer."""
     snapshot = world_snapshot(world)
     engagement = own_engagement(world, snapshot, user)
-    scores = venue_index.score_venues(snapshot, user["home"], engagement, RecoSettings())
+    scores = ranking.snapshot_scores(snapshot, user["home"], engagement, RecoSettings())
     return [
         {
             "venue_id": str(snapshot.ids[i]),
@@ -116,7 +116,7 @@ def index_ranking(world: dict[str, Any], user: dict[str, Any], limit: int) -> li
                 "popularity": float(scores.popularity[i]),
             },
         }
-        for i in venue_index.top_positions(scores, None, limit).tolist()
+        for i in ranking.top_positions(scores, None, limit).tolist()
     ]
 
 
@@ -143,7 +143,7 @@ def reference_user(user: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=300, deadline=None)
 @given(world=worlds(), limit=st.sampled_from([1, 3, 100]))
-def test_index_functions_match_the_reference(world, limit):
+def test_ranking_functions_match_the_reference(world, limit):
     for user in world["users"]:
         want = venue_scores(reference_user(user), world["venues"], world["interactions"])
         assert_same_ranking(index_ranking(world, user, limit), want[:limit])
@@ -200,15 +200,14 @@ def test_pruned_ranking_is_the_exhaustive_one(world, limit, constraints, weights
         if constraints.max_distance_km is not None and user["home"] is None:
             continue  # refused by the route before ranking
         own = own_engagement(world, snapshot, user)
-        full = venue_index.score_venues(snapshot, user["home"], own, reco)
-        want = venue_index.top_positions(
-            full, venue_index.admitted(snapshot, full, constraints, own), limit
-        )
+        full = ranking.snapshot_scores(snapshot, user["home"], own, reco)
+        mask = ranking.admitted(snapshot, full, constraints, own)
+        want = ranking.top_positions(full, mask, limit)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(venue_index, "PRUNE_FROM", 0)
-            patch.setattr(venue_index, "MOST_POPULAR", 1)
-            patch.setattr(venue_index, "NEAR_KM", 2.0)
-            got, scores = venue_index.best_positions(
+            patch.setattr(ranking, "PRUNE_FROM", 0)
+            patch.setattr(ranking, "MOST_POPULAR", 1)
+            patch.setattr(ranking, "NEAR_KM", 2.0)
+            got, scores = ranking.best_positions(
                 snapshot, user["home"], own, reco, constraints, limit
             )
         assert got.tolist() == want.tolist()
@@ -216,10 +215,10 @@ def test_pruned_ranking_is_the_exhaustive_one(world, limit, constraints, weights
 
 
 @given(st.lists(st.integers(min_value=0, max_value=40), max_size=300))
-def test_popularity_buckets_in_vector_form_match_the_reasons(counts):
-    """The snapshot's "top N%" buckets equal `reasons.popularity_buckets`, ties and zeros
-    included (small counts make many ties and shares right at a bucket's edge)."""
-    ids = [uuid.UUID(int=i + 1) for i in range(len(counts))]
-    expected = reasons.popularity_buckets(dict(zip(ids, counts, strict=True)))
-    found = venue_index.popularity_bucket_array(np.array(counts, dtype=np.int64))
+def test_popularity_buckets_in_vector_form_match_the_reference(counts):
+    """The snapshot's "top N%" buckets equal the reference's, ties and zeros included (small
+    counts make many ties and shares right at a bucket's edge)."""
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(len(counts))]
+    expected = popularity_buckets(dict(zip(ids, counts, strict=True)))
+    found = reasons.popularity_bucket_array(np.array(counts, dtype=np.int64))
     assert [int(b) for b in found] == [expected.get(vid, 0) for vid in ids]
