@@ -125,18 +125,22 @@ def insert_batch_staged(
     return None
 
 
-# Always one row: (user id or NULL, venue id or NULL).
+_venue = select(Venue.id, Venue.category).where(Venue.id == bindparam("venue_id")).subquery()
+# Always one row: (user id or NULL, venue id or NULL, category).
 _USER_AND_VENUE = select(
     select(User.id).where(User.id == bindparam("user_id")).scalar_subquery(),
-    select(Venue.id).where(Venue.id == bindparam("venue_id")).scalar_subquery(),
+    select(_venue.c.id).scalar_subquery(),
+    select(_venue.c.category).scalar_subquery(),
 )
 
 
-def user_and_venue(session: Session, user_id: uuid.UUID, venue_id: uuid.UUID) -> tuple[bool, bool]:
-    """(the user exists, the venue exists) in one statement."""
+def user_and_venue(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID | None
+) -> tuple[bool, bool, str | None]:
+    """(the user exists, the venue exists, its category) in one statement."""
     params = {"user_id": user_id, "venue_id": venue_id}
-    user, venue = session.connection().execute(_USER_AND_VENUE, params).one()
-    return user is not None, venue is not None
+    user, venue, category = session.connection().execute(_USER_AND_VENUE, params).one()
+    return user is not None, venue is not None, category
 
 
 # One interaction in one statement, written only if both its user and its venue exist.

@@ -22,7 +22,7 @@ def log_interaction(
     the category totals (triggers, migration b7d2e4f19a03)."""
     row = _new_row(venue_id, data)
     if not repository.insert_one(session, row):
-        user_exists, venue_exists = repository.user_and_venue(session, data.user_id, venue_id)
+        user_exists, venue_exists, _ = repository.user_and_venue(session, data.user_id, venue_id)
         if not venue_exists:
             raise NotFound("Venue not found")
         if not user_exists:
