@@ -16,7 +16,6 @@ from luna.auth.dependencies import document_bearer_auth, get_current_caller
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
-from luna.db_reader import PsycopgReader, SessionReader
 from luna.errors import install_error_handlers
 from luna.health.endpoints import router as health_router
 from luna.heap import freeze_long_lived
@@ -80,26 +79,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.venue_index.warm()
     if app.state.venue_ranker is not None:
         app.state.venue_ranker.warm(app.state.venue_index)
-    async with hot_reads_lifespan(app), booking_jobs_lifespan(app):
+    async with booking_jobs_lifespan(app):
         yield
-
-
-@asynccontextmanager
-async def hot_reads_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On PostgreSQL, the hottest reads run on psycopg's asyncio pool (luna.db_reader), which
-    lives in the server's event loop: opened here, closed at shutdown."""
-    settings: Settings = app.state.settings
-    if settings.is_sqlite:
-        yield
-        return
-    reader = PsycopgReader(settings)
-    await reader.open()
-    app.state.reader = reader
-    try:
-        yield
-    finally:
-        app.state.reader = SessionReader(app.state.session_factory)
-        await reader.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -119,8 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    # Replaced by a PsycopgReader while the lifespan runs on PostgreSQL.
-    app.state.reader = SessionReader(app.state.session_factory)
     app.state.venue_index = VenueIndex(
         app.state.session_factory, settings.venue_index_refresh_seconds
     )

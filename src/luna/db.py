@@ -21,10 +21,25 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 T = TypeVar("T")
 
+# How the server's connections show in pg_stat_activity.
+APPLICATION_NAME = "luna"
 # PostgreSQL connections: fail fast when the server is unreachable instead of hanging a
 # worker; work in UTC whatever the server's time zone (a far-future time read back in a
 # positive offset would overflow Python's datetime).
-CONNECT_ARGS = {"connect_timeout": 5, "options": "-c timezone=UTC"}
+CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "options": "-c timezone=UTC",
+    "application_name": APPLICATION_NAME,
+}
+# Connections per server process (docs/performance.md, "Connection budget").
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+
+
+_READ_ONLY_OPTIONS = {
+    "postgresql": {READ_ONLY: True, "isolation_level": "AUTOCOMMIT"},
+    "sqlite": {READ_ONLY: True},  # a DEFERRED transaction: never waits for writers (WAL)
+}
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -40,8 +55,8 @@ def create_db_engine(settings: Settings) -> Engine:
         url,
         hide_parameters=True,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         pool_timeout=5,
         connect_args=CONNECT_ARGS,
     )
@@ -99,12 +114,15 @@ async def run_read_only(request: Request, work: Callable[[Session], T]) -> T:
 
     For the hottest GET routes: a sync endpoint with `SessionDep` (a sync generator
     dependency) costs three thread hops per request, which at a few thousand requests per
-    second is more than the work itself. Errors propagate to the same handlers."""
+    second is more than the work itself. On PostgreSQL each statement commits on its own
+    (autocommit: no BEGIN and ROLLBACK round trips): the recommendations read what is personal
+    in one statement, which is its own consistent snapshot. Errors propagate to the same
+    handlers."""
     factory: sessionmaker[Session] = request.app.state.session_factory
 
     def run() -> T:
         with factory() as session:
-            session.connection(execution_options={READ_ONLY: True})
+            session.connection(execution_options=_READ_ONLY_OPTIONS[session.bind.dialect.name])
             return work(session)
 
     return await run_in_threadpool(run)

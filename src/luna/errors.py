@@ -8,7 +8,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -115,10 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    @app.exception_handler(psycopg.IntegrityError)  # statements on luna.db_reader's pool
-    async def _integrity_error(
-        _request: Request, exc: IntegrityError | psycopg.IntegrityError
-    ) -> JSONResponse:
+    async def _integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
         # Services check what they can first; this catches the races they cannot see (a user
         # deleted while their interaction is recorded).
         logger.info("integrity error turned into 409: %s", getattr(exc, "orig", exc))

@@ -173,7 +173,7 @@ def test_group_query_count_does_not_grow_with_the_group(client, engine):
 
     def statements(members):
         body = {"user_ids": [u["id"] for u in members], "strategy": "fair"}
-        with count_statements(client.app, engine) as seen:
+        with count_statements(engine) as seen:
             assert client.post("/reco/venues/group", json=body).status_code == 200
         return len(seen)
 

@@ -9,8 +9,8 @@ scan that visits the heap, or an index-only scan, which only a covering index al
 import uuid
 
 import pytest
+from sqlalchemy.dialects import postgresql
 
-from luna.db_reader import compile_for_psycopg
 from luna.interactions.repository import _HOME_AND_ENGAGEMENT
 from luna.reco.learned import _PERSON
 from tests.factories import create_user, create_venue, interact
@@ -28,12 +28,14 @@ def test_a_persons_interactions_are_read_from_the_index_alone(client, engine, ba
     for _ in range(3):
         venue = create_venue(client)
         interact(client, user["id"], venue["id"], "like")
-    compiled = compile_for_psycopg(statement)  # as the hot-read path runs it
-    params = compiled.parameters({"user_id": uuid.UUID(user["id"])})
+    bound = statement.params(user_id=uuid.UUID(user["id"]))
+    sql = bound.compile(
+        dialect=postgresql.psycopg.dialect(), compile_kwargs={"literal_binds": True}
+    )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM interactions")  # sets the visibility map, as an import
         conn.exec_driver_sql("SET enable_seqscan = off")
         conn.exec_driver_sql("SET enable_bitmapscan = off")
-        plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled.sql}", params))
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
         conn.exec_driver_sql("RESET ALL")
     assert "Index Only Scan using ix_interactions_user_id_venue_id on interactions" in plan, plan

@@ -235,11 +235,11 @@ def test_the_first_context_is_built_at_start_up(settings, tmp_path):
     app.state.engine.dispose()
 
 
-def test_a_request_reads_the_person_through_the_hot_read_reader(client, settings, tmp_path):
+def test_a_request_reads_the_person_in_one_statement(client, settings, tmp_path):
     """Once the catalog's context is built, a learned request is the heuristic's kind of
-    request: one statement on the app's `Reader` (psycopg's pool on PostgreSQL) and no
-    session of its own, then the ranking."""
+    request: one statement for the person, then the ranking."""
     from luna.reco import learned
+    from tests.reco.test_statement_count import count_statements
 
     user, _ = world(client)  # before the windowed app starts: its first snapshot holds it
     path = tmp_path / "venue_ranker.json"
@@ -249,27 +249,16 @@ def test_a_request_reads_the_person_through_the_hot_read_reader(client, settings
     try:
         with TestClient(app) as learned_client:
             first = reco(learned_client, user)  # (waits for the context if still building)
-            reader, factory = app.state.reader, app.state.session_factory
-            statements, sessions = [], []
-
-            class CountingReader:
-                async def rows(self, statement, params):
-                    statements.append(statement)
-                    return await reader.rows(statement, params)
-
-            def counting_factory(*args, **kwargs):
-                sessions.append(1)
-                return factory(*args, **kwargs)
-
-            app.state.reader, app.state.session_factory = CountingReader(), counting_factory
-            again = reco(learned_client, user)
-            app.state.reader, app.state.session_factory = reader, factory
+            with count_statements(app.state.engine) as statements:
+                again = reco(learned_client, user)
     finally:
         app.state.engine.dispose()
     assert [r["venue_name"] for r in again] == ["10km", "7km", "4km", "1km"]
     assert [r["venue_name"] for r in first] == [r["venue_name"] for r in again]
-    assert statements == [learned._PERSON]
-    assert sessions == []
+    person_sql = str(learned._PERSON.compile(dialect=app.state.engine.dialect))
+    assert [" ".join(s.split()) for s in statements if not s.startswith(("BEGIN", "PRAGMA"))] == [
+        " ".join(person_sql.split())
+    ]
 
 
 def test_person_rows_become_the_history_and_engagement_of_the_heuristic(monkeypatch):

@@ -5,36 +5,22 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from luna.db_reader import PsycopgReader
 from tests.factories import connect, create_user, create_venue
 
 
 @contextmanager
-def count_statements(app, engine):
-    """Statements through SQLAlchemy and through the hot-read path (on PostgreSQL, psycopg's
-    pool: luna.db_reader), which SQLAlchemy's events do not see."""
+def count_statements(engine):
+    """Every statement the app's engine runs (the one way to the database)."""
     statements: list[object] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    reader = app.state.reader
-    read = reader.rows
-
-    async def record_read(statement, params):
-        statements.append(statement)
-        return await read(statement, params)
-
-    hot_reads_apart = isinstance(reader, PsycopgReader)  # else they go through SQLAlchemy
     event.listen(engine, "before_cursor_execute", record)
-    if hot_reads_apart:
-        reader.rows = record_read
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
-        if hot_reads_apart:
-            del reader.rows
 
 
 def grow_world(
@@ -68,9 +54,9 @@ def grow_world(
 
 
 def reco_statements(client, engine, user_id: str, venue_id: str) -> tuple[int, int]:
-    with count_statements(client.app, engine) as venue_statements:
+    with count_statements(engine) as venue_statements:
         assert client.get(f"/reco/venues/{user_id}", params={"limit": 100}).status_code == 200
-    with count_statements(client.app, engine) as people_statements:
+    with count_statements(engine) as people_statements:
         response = client.get(
             f"/reco/people/{user_id}", params={"venue_id": venue_id, "limit": 100}
         )

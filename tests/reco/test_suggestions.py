@@ -134,7 +134,7 @@ def test_suggested_people_statement_count_is_fixed(client, engine, graph):
     venue = create_venue(client)
 
     def statements():
-        with count_statements(client.app, engine) as seen:
+        with count_statements(engine) as seen:
             params = {"include_suggested": True, "venue_id": venue["id"]}
             assert client.get(f"/reco/people/{graph['u']['id']}", params=params).status_code == 200
         return len(seen)

@@ -20,7 +20,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from luna.db_reader import Reader
 from luna.interactions.schemas import BatchItem
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
@@ -281,13 +280,12 @@ _HOME_AND_ENGAGEMENT = (
 )
 
 
-async def home_and_engagement(
-    reader: Reader, user_id: uuid.UUID
+def home_and_engagement(
+    session: Session, user_id: uuid.UUID
 ) -> tuple[tuple[float, float] | None, list[tuple[uuid.UUID, int, int]]] | None:
     """One statement for what a venue recommendation needs of one person: their home and
-    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user.
-    On the hot-read path (luna.db_reader)."""
-    rows = await reader.rows(_HOME_AND_ENGAGEMENT, {"user_id": user_id})
+    (venue, positive count, dwell seconds) per venue they interacted with. None: no such user."""
+    rows = session.connection().execute(_HOME_AND_ENGAGEMENT, {"user_id": user_id}).all()
     if not rows:
         return None
     lat, lng = rows[0][0], rows[0][1]

@@ -167,12 +167,18 @@ async def recommend_venues(
     if ranker is not None:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
-        results = await learned.recommend_venues_learned(
-            request.app.state.reader, index, user_id, limit, settings.reco, constraints, ranker
+        results = await run_read_only(
+            request,
+            lambda session: learned.recommend_venues_learned(
+                session, index, user_id, limit, settings.reco, constraints, ranker
+            ),
         )
     else:
-        results = await service.recommend_venues(
-            request.app.state.reader, index, user_id, limit, settings.reco, constraints
+        results = await run_read_only(
+            request,
+            lambda session: service.recommend_venues(
+                session, index, user_id, limit, settings.reco, constraints
+            ),
         )
     return json_response(VENUE_RESULTS, results)
 
@@ -214,7 +220,7 @@ async def recommend_people(
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
     settings: Settings = request.app.state.settings  # as in recommend_venues
-    if include_suggested:  # suggestions take more statements: a read-only session
+    if include_suggested:  # suggestions take more statements
         results = await run_read_only(
             request,
             lambda session: people.recommend_people_in_session(
@@ -222,8 +228,11 @@ async def recommend_people(
             ),
         )
     else:
-        results = await people.recommend_people(
-            request.app.state.reader, user_id, venue_id, limit, settings.reco
+        results = await run_read_only(
+            request,
+            lambda session: people.recommend_people(
+                session, user_id, venue_id, limit, settings.reco
+            ),
         )
     return json_response(PEOPLE_RESULTS, results)
 

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from luna.geo import distances_km
 from luna.heap import freeze_long_lived
@@ -214,19 +213,6 @@ class VenueIndex:
         if current.window < window:
             self._reload_in_background(window)
         return current
-
-    async def current(self) -> VenueSnapshot:
-        """The snapshot to score with, for a request in the event loop: the window's, without
-        waiting (a stale one starts its reload in the background); when every request reloads,
-        or before the first load, loaded on a worker thread."""
-        if self.refresh_seconds > 0 and self._current is not None:
-            return self._windowed()  # no I/O
-
-        def load() -> VenueSnapshot:
-            with self._session_factory() as session:
-                return self.snapshot(session)
-
-        return await run_in_threadpool(load)
 
     def warm(self) -> None:
         """Start loading the current window's snapshot in the background (at start-up)."""

@@ -11,8 +11,7 @@ The ranker (`luna.learning.serving.LearnedVenueRanker`, what `luna train` writes
   so no request waits for it; a changed catalog (a venue added or removed) is built in the
   request that first sees it.
 - the person's history: their home and every interaction with its time, in ONE statement
-  per request (`_PERSON`), read as the heuristic route reads its own (`luna.db_reader`: on
-  PostgreSQL psycopg's pool in the event loop, no session or thread hop). Positive
+  per request (`_PERSON`), on the request's read-only session as the heuristic's. Positive
   interactions (like, interest) are the visits the model learned from, as in
   `luna.learning.database` (no dwell: check-ins have none; local time is New York's); every
   interaction counts for `exclude_visited`, as in the heuristic.
@@ -39,11 +38,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from luna.config import RecoSettings, Settings
-from luna.db import READ_ONLY
-from luna.db_reader import Reader
 from luna.errors import NotFound, validation_error
 from luna.learning.database import LOCAL_TIME_ZONE
 from luna.learning.features import (
@@ -283,14 +279,6 @@ class LearnedVenues:
         self._latest = (snapshot.window, snapshot.ids, context)
         self._built_at = self._clock()
 
-    def context_in_new_session(self, snapshot: VenueSnapshot) -> CatalogContext:
-        """`context(snapshot)` on a session of its own (for a request without one)."""
-        if self._session_factory is None:
-            raise RuntimeError("LearnedVenues needs a session factory to build contexts")
-        with self._session_factory() as session:
-            session.connection(execution_options={READ_ONLY: True})
-            return self.context(session, snapshot)
-
     def _rebuild_in_background(
         self, snapshot: VenueSnapshot, session_factory: sessionmaker[Session]
     ) -> None:
@@ -347,8 +335,8 @@ def person(
     return home, history, own
 
 
-async def recommend_venues_learned(
-    reader: Reader,
+def recommend_venues_learned(
+    session: Session,
     index: VenueIndex,
     user_id: uuid.UUID,
     limit: int,
@@ -356,19 +344,12 @@ async def recommend_venues_learned(
     constraints: VenueConstraints,
     ranker: LearnedVenues,
 ) -> list[VenueRecommendation]:
-    """The heuristic route's answer, ranked by the learned model (module docstring). The
-    person is read as the heuristic reads them (`Reader`: on PostgreSQL psycopg's pool in the
-    event loop, without a session or a thread hop), then ranked."""
-    rows = await reader.rows(_PERSON, {"user_id": user_id})
+    """The heuristic route's answer, ranked by the learned model (module docstring)."""
+    rows = session.connection().execute(_PERSON, {"user_id": user_id}).all()
     if not rows:  # before any catalog work
         raise NotFound("User not found")
-    snapshot = await index.current()
-    context = ranker.ready_context(snapshot)
-    if context is None:  # a new catalog (or every request reloads): built in this request
-        context = await run_in_threadpool(ranker.context_in_new_session, snapshot)
-    # In the event loop, as the heuristic scores: a worker-thread hop cost 0.5-1 ms of a
-    # ~10 ms request at S3 (in-process, busy 2-core machine), and the ranking holds the GIL
-    # for most of its ~4 ms anyway (LightGBM's part releases it).
+    snapshot = index.snapshot(session)
+    context = ranker.context(session, snapshot)
     return rank(snapshot, context, rows, limit, constraints, ranker.ranker)
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from luna.config import RecoSettings
-from luna.db_reader import Reader
 from luna.errors import NotFound
 from luna.interactions import repository as interaction_repository
 from luna.plans import repository as plan_repository
@@ -21,16 +20,16 @@ from luna.social import repository as social_repository
 from luna.users import repository as user_repository
 
 
-async def recommend_people(
-    reader: Reader,
+def recommend_people(
+    session: Session,
     user_id: uuid.UUID,
     venue_id: uuid.UUID | None,
     limit: int,
     settings: RecoSettings,
 ) -> list[PersonRecommendation]:
-    """Direct companions only, on the hot-read `Reader`: one statement (who exists, then the
-    companions with their engagement at the venue and over its category)."""
-    found = await social_repository.read_people_for_venue(reader, user_id, venue_id)
+    """Direct companions only, in one statement (who exists, then the companions with their
+    engagement at the venue and over its category)."""
+    found = social_repository.read_people_for_venue(session, user_id, venue_id)
     if not found.user_exists:
         raise NotFound("User not found")
     if venue_id is not None and not found.venue_exists:

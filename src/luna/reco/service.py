@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from luna.config import RecoSettings
-from luna.db_reader import Reader
 from luna.errors import NotFound, validation_error
 from luna.interactions import repository as interaction_repository
 from luna.models import ParticipantStatus, User
@@ -41,8 +40,8 @@ def _home(user: User) -> tuple[float, float] | None:
     return None
 
 
-async def recommend_venues(
-    reader: Reader,
+def recommend_venues(
+    session: Session,
     index: VenueIndex,
     user_id: uuid.UUID,
     limit: int,
@@ -51,12 +50,12 @@ async def recommend_venues(
 ) -> list[VenueRecommendation]:
     """One statement for the person (their home and own engagement, fresh), the catalog and
     popularity from the process's venue index, pruned top-k."""
-    found = await interaction_repository.home_and_engagement(reader, user_id)
+    found = interaction_repository.home_and_engagement(session, user_id)
     if found is None:
         raise NotFound("User not found")
     home, engagement = found
     origin = _origin(constraints, home)
-    snapshot = await index.current()
+    snapshot = index.snapshot(session)
     own = OwnEngagement.build(snapshot, engagement)
     positions, scores = ranking.best_positions(snapshot, origin, own, settings, constraints, limit)
     return [

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
-from luna.db_reader import Reader
 from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
@@ -126,13 +125,14 @@ class PeopleForVenue:
     companions: list[CompanionEngagement]
 
 
-async def read_people_for_venue(
-    reader: Reader, user_id: uuid.UUID, venue_id: uuid.UUID | None
+def read_people_for_venue(
+    session: Session, user_id: uuid.UUID, venue_id: uuid.UUID | None
 ) -> PeopleForVenue:
-    """What the people route reads, in one statement on the hot-read path (luna.db_reader):
-    whether the user and the venue exist, the venue's category, and `user_id`'s companions
-    as `companions_with_engagement` returns them (engagement zero without a venue)."""
-    rows = await reader.rows(_PEOPLE_FOR_VENUE, {"user_id": user_id, "venue_id": venue_id})
+    """What the people route reads, in one statement: whether the user and the venue exist,
+    the venue's category, and `user_id`'s companions as `companions_with_engagement` returns
+    them (engagement zero without a venue)."""
+    params = {"user_id": user_id, "venue_id": venue_id}
+    rows = session.connection().execute(_PEOPLE_FOR_VENUE, params).all()
     user, venue, category = rows[0][:3]
     companions = [row[3:] for row in rows if row[3] is not None]
     return PeopleForVenue(
