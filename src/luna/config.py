@@ -78,8 +78,15 @@ class Settings(BaseSettings):
     # Booking jobs (luna/agent/tasks.py, luna/agent/worker.py).
     # How long POST /plans/{id}/confirm waits for the outcome before answering 202.
     luna_confirm_wait_seconds: float = Field(10.0, ge=0, le=300)
+    # PostgreSQL connections of a server process's requests (docs/performance.md, "Connection
+    # budget"): the pool, and how many more it may open for a burst.
+    luna_db_pool_size: int = Field(10, ge=1, le=500)
+    luna_db_pool_overflow: int = Field(5, ge=0, le=500)
     # `luna serve` runs booking jobs in-process; off leaves them to `luna worker` processes.
     luna_jobs_in_process: bool = True
+    # Booking jobs run at once: by each server process (in-process), by each `luna worker`.
+    # A job holds one connection while it books.
+    luna_jobs_in_process_concurrency: int = Field(4, ge=1, le=1000)
     luna_worker_concurrency: int = Field(10, ge=1, le=1000)
     luna_worker_heartbeat_seconds: float = Field(10.0, gt=0)
     # A job whose worker has been silent this long is run again (the worker is taken as dead).

@@ -31,9 +31,6 @@ CONNECT_ARGS = {
     "options": "-c timezone=UTC",
     "application_name": APPLICATION_NAME,
 }
-# Connections per server process (docs/performance.md, "Connection budget").
-POOL_SIZE = 10
-POOL_OVERFLOW = 10
 
 
 _READ_ONLY_OPTIONS = {
@@ -42,7 +39,9 @@ _READ_ONLY_OPTIONS = {
 }
 
 
-def create_db_engine(settings: Settings) -> Engine:
+def create_db_engine(settings: Settings, pool_size: int | None = None) -> Engine:
+    """The engine; on PostgreSQL its pool holds `pool_size` connections (no overflow), or the
+    settings' pool and overflow."""
     url = settings.database_url
     # Errors and logs never carry bound values: they can be homes or other personal data.
     if url.startswith("sqlite"):
@@ -55,8 +54,8 @@ def create_db_engine(settings: Settings) -> Engine:
         url,
         hide_parameters=True,
         pool_pre_ping=True,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
+        pool_size=pool_size or settings.luna_db_pool_size,
+        max_overflow=0 if pool_size else settings.luna_db_pool_overflow,
         pool_timeout=5,
         connect_args=CONNECT_ARGS,
     )

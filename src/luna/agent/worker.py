@@ -60,7 +60,7 @@ SWEEP_BATCH = 500
 LIVE_STATUSES = frozenset({"todo", "doing"})
 
 
-def queue_connector(settings: Settings) -> Any:
+def queue_connector(settings: Settings, concurrency: int) -> Any:
     if settings.is_sqlite:
         return InMemoryConnector()
     url = make_url(settings.database_url).set(drivername="postgresql")
@@ -69,7 +69,7 @@ def queue_connector(settings: Settings) -> Any:
         # procrastinate's tables and functions live in their own schema.
         kwargs={"options": f"-c search_path={QUEUE_SCHEMA} -c timezone=UTC"},
         min_size=1,
-        max_size=settings.luna_worker_concurrency + 3,
+        max_size=concurrency + 3,  # the jobs' queries, LISTEN and the heartbeat
     )
 
 
@@ -83,14 +83,16 @@ class BookingRunner:
         session_factory: sessionmaker[Session],
         providers: Callable[[], ProviderRegistry],
         *,
+        concurrency: int,
         run_jobs: bool = True,
         name: str = "luna-worker",
     ) -> None:
         self.settings = settings
+        self.concurrency = concurrency
         self.session_factory = session_factory
         self.run_jobs = run_jobs
         self.name = name
-        self.queue_app = create_queue_app(queue_connector(settings))
+        self.queue_app = create_queue_app(queue_connector(settings, concurrency))
         self.resources = JobResources(session_factory, providers, self.refresh_queue_depth)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
@@ -112,7 +114,7 @@ class BookingRunner:
                 app=self.queue_app,
                 queues=[QUEUE],
                 name=self.name,
-                concurrency=self.settings.luna_worker_concurrency,
+                concurrency=self.concurrency,
                 wait=True,
                 listen_notify=True,
                 # New jobs arrive by LISTEN/NOTIFY; polling catches re-queued ones.
@@ -246,11 +248,13 @@ class InProcessRunner:
     def _start(self) -> None:
         state = self._app.state
         # Its own connection pool: a burst of requests must not starve the jobs they wait for.
-        self._engine = create_db_engine(self._settings)
+        concurrency = self._settings.luna_jobs_in_process_concurrency
+        self._engine = create_db_engine(self._settings, pool_size=concurrency)
         runner = BookingRunner(
             self._settings,
             create_session_factory(self._engine),
             lambda: state.providers,  # read at run time: tests swap the registry
+            concurrency=concurrency,
             run_jobs=self._settings.luna_jobs_in_process,
             name="luna-serve",
         )
@@ -297,9 +301,12 @@ def run_worker(settings: Settings) -> None:
     """`luna worker`: run booking jobs until SIGINT/SIGTERM (finishing the running ones)."""
     from luna.agent.providers.registry import build_registry
 
-    engine = create_db_engine(settings)
+    concurrency = settings.luna_worker_concurrency
+    engine = create_db_engine(settings, pool_size=concurrency)
     providers = build_registry(settings)
-    runner = BookingRunner(settings, create_session_factory(engine), lambda: providers)
+    runner = BookingRunner(
+        settings, create_session_factory(engine), lambda: providers, concurrency=concurrency
+    )
     try:
         asyncio.run(runner.run(install_signal_handlers=True))
     finally:

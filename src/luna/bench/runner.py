@@ -35,7 +35,7 @@ from luna.bench.database import DEFAULT_ADMIN_URL, scratch_database
 from luna.bench.server import Server, rss_bytes, run_import
 from luna.bench.wrk import Prepared, WrkResult, run_wrk, write_script, wrk_path
 from luna.config import Settings
-from luna.db import POOL_OVERFLOW, POOL_SIZE, create_db_engine
+from luna.db import create_db_engine
 from luna.migrate import upgrade
 
 BATCH_SIZE = 5000
@@ -431,7 +431,8 @@ def _postgres_settings(url: str) -> dict[str, str | int]:
 
 def _warn_if_few_connections(postgres: dict, workers: int, console: Console) -> None:
     """Each worker may hold its engine's pool (luna.db); a server short of them answers 503."""
-    per_worker = POOL_SIZE + POOL_OVERFLOW
+    settings = Settings()
+    per_worker = settings.luna_db_pool_size + settings.luna_db_pool_overflow
     free = postgres.get("free_connections")
     if isinstance(free, int) and free < per_worker * workers + 5:
         console.print(
