@@ -1,11 +1,13 @@
-"""`luna serve --workers 2` on granian: each worker listens on the port itself (SO_REUSEPORT),
-so the kernel hands new connections to both; /metrics sums both workers; SIGTERM stops the
-server cleanly and leaves no temporary files behind."""
+"""`luna serve` on granian: with --workers 2 each worker listens on the port itself
+(SO_REUSEPORT), so the kernel hands new connections to both; /metrics sums both workers;
+SIGTERM stops the server cleanly and leaves no temporary files behind. A port another server
+listens on is refused (SO_REUSEPORT would let both share it), and a host name still binds."""
 
 import os
 import re
 import signal
 import socket
+import subprocess
 import time
 import urllib.request
 from collections import Counter
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from luna.bench.server import Server
+from luna.bench.server import Server, free_port, luna_command
+from tests.live import wait_until_up
 
 BURST = 32
 LISTEN, ESTABLISHED = "0A", "01"  # TCP states in /proc/net/tcp
@@ -105,3 +108,55 @@ def test_two_workers_each_listen_both_serve_and_the_server_stops_cleanly(tmp_pat
     finally:
         server.stop()
     assert list(scratch.iterdir()) == []  # the metrics folder went with the server
+
+
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'luna.db'}",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_a_port_another_server_listens_on_is_refused(tmp_path):
+    with socket.socket() as other:  # as another granian's worker listens
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        process = subprocess.Popen(
+            luna_command("serve", "--port", str(port), "--no-demo"),
+            env=sqlite_env(tmp_path),
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a server that did start goes with its workers
+        )
+        try:
+            _, errors = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert process.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in errors
+
+
+def test_a_host_name_is_resolved_before_binding(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        luna_command("serve", "--host", "localhost", "--port", str(port), "--no-demo"),
+        env=sqlite_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0

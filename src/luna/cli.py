@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from datetime import timedelta
@@ -46,6 +47,7 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate the database to the latest schema, then serve the API."""
+    address = _free_address(host, port)
     settings = get_settings()
     engine = create_db_engine(settings)
     upgrade(engine)
@@ -66,7 +68,7 @@ def serve(
     metrics_dir = _share_metrics_between_workers() if workers > 1 else None
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:
-        _run_server(host, port, workers, settings)
+        _run_server(address, port, workers, settings)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -91,9 +93,29 @@ def _run_server(host: str, port: int, workers: int, settings: Settings) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         log_dictconfig=logging_config(settings.log_level),
-        # A stopping worker first finishes its requests, then runs the lifespan's shutdown.
+        # A stopping worker finishes its requests, then runs the lifespan's shutdown; one
+        # still at it after the grace is killed.
         workers_kill_timeout=max(1, settings.luna_shutdown_grace_seconds),
     ).serve()
+
+
+def _free_address(host: str, port: int) -> str:
+    """The IP address of `host` (granian binds addresses, not names such as localhost), if
+    `port` is free there. granian's workers listen with SO_REUSEPORT, which would let a
+    second server of the same user on the same port quietly take a share of its
+    connections: one bind without it refuses a port in use."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn resolved names
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, family=family, type=socket.SOCK_STREAM
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian's own bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            console.print(f"[red]Cannot listen on {host}:{port}:[/red] {exc.strerror}")
+            raise typer.Exit(code=1) from exc
+    return str(address[0])
 
 
 def _print_ready_tokens(engine: Engine, settings: Settings) -> None:
