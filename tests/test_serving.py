@@ -1,7 +1,8 @@
 """`luna serve` on granian: with --workers 2 each worker listens on the port itself
 (SO_REUSEPORT), so the kernel hands new connections to both; /metrics sums both workers;
-SIGTERM stops the server cleanly and leaves no temporary files behind. A port another server
-listens on is refused (SO_REUSEPORT would let both share it), and a host name still binds."""
+SIGTERM stops the server cleanly and leaves no temporary files behind; a worker that dies is
+replaced. A port another server listens on is refused (SO_REUSEPORT would let both share it),
+and a host name still binds."""
 
 import os
 import re
@@ -160,3 +161,23 @@ def test_a_host_name_is_resolved_before_binding(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert process.returncode == 0
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path):
+    server = Server(sqlite_env(tmp_path), workers=2, log_path=tmp_path / "serve.log")
+    server.start(ready_timeout=120)
+    try:
+        killed = server.worker_pids()[0]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            workers = server.worker_pids()
+            if len(workers) == 2 and killed not in workers:
+                listening = set(sockets_on_port(server.port, LISTEN))
+                if holders(listening, workers) == dict.fromkeys(workers, 1):
+                    break
+            assert time.monotonic() < deadline, "the worker was not replaced"
+            time.sleep(0.1)
+        assert server.process is not None and server.process.poll() is None
+    finally:
+        server.stop()

@@ -96,6 +96,7 @@ def _run_server(host: str, port: int, workers: int, settings: Settings) -> None:
         # A stopping worker finishes its requests, then runs the lifespan's shutdown; one
         # still at it after the grace is killed.
         workers_kill_timeout=max(1, settings.luna_shutdown_grace_seconds),
+        respawn_failed_workers=True,  # a worker that dies is replaced (uvicorn did too)
     ).serve()
 
 
