@@ -1,198 +1,40 @@
-"""Workers take turns at new connections (luna.serving): a burst of connections is shared out
-evenly, each is served by the worker that accepted it, and a closed server stops accepting."""
+"""`luna serve` on granian: with --workers 2 each worker listens on the port itself
+(SO_REUSEPORT), so the kernel hands new connections to both; /metrics sums both workers;
+SIGTERM stops the server cleanly and leaves no temporary files behind; a worker that dies is
+replaced. A port another server listens on is refused (SO_REUSEPORT would let both share it),
+and a host name still binds."""
 
-import asyncio
-import fcntl
 import os
+import re
+import signal
 import socket
-import struct
 import subprocess
-import sys
-import threading
 import time
+import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from luna.bench.server import Server
-from luna.serving import (
-    BOARD_ENV,
-    AcceptBoard,
-    TakeTurnsLoop,
-    TakeTurnsServer,
-    create_board_file,
-)
+from luna.bench.server import Server, free_port, luna_command
+from tests.live import wait_until_up
 
 BURST = 32
+LISTEN, ESTABLISHED = "0A", "01"  # TCP states in /proc/net/tcp
 
 
-class NameTeller(asyncio.Protocol):
-    """Answers whatever it receives with its server's name."""
-
-    def __init__(self, name: bytes) -> None:
-        self.name = name
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.transport.write(self.name)  # type: ignore[attr-defined]
-
-
-class LoopInThread:
-    """A TakeTurnsLoop running in a thread of its own, serving `sock` as one worker would."""
-
-    def __init__(self, name: bytes, sock: socket.socket) -> None:
-        self.loop = TakeTurnsLoop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.server: TakeTurnsServer = self.run(
-            self.loop.create_server(lambda: NameTeller(name), sock=sock, backlog=128)
-        )
-
-    def run(self, coroutine):  # type: ignore[no-untyped-def]
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
-
-    def stop(self) -> None:
-        self.server.close()
-        self.run(self.server.wait_closed())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
-
-
-@pytest.fixture
-def board_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The workers' board, as `luna serve --workers N` makes it."""
-    path = str(tmp_path / "board")
-    create_board_file(path, slots=4)
-    monkeypatch.setenv(BOARD_ENV, path)
-    return path
-
-
-@pytest.fixture
-def shared_socket() -> Iterator[socket.socket]:
-    """Bound, not listening: what uvicorn hands its workers."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    yield sock
-    sock.close()
-
-
-def ask(port: int, connections: list[socket.socket]) -> list[bytes]:
-    """Connects `BURST` clients at once, then asks each which server it reached."""
-    for _ in range(BURST):
-        connections.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-    names = []
-    for connection in connections:
-        connection.sendall(b"?")
-        names.append(connection.recv(16))
-    return names
-
-
-def test_two_workers_share_a_burst_of_connections(shared_socket, board_file):
-    port = shared_socket.getsockname()[1]
-    workers = [LoopInThread(b"a", shared_socket), LoopInThread(b"b", shared_socket)]
-    connections: list[socket.socket] = []
-    try:
-        names = Counter(ask(port, connections))
-    finally:
-        for connection in connections:
-            connection.close()
-        for worker in workers:
-            worker.stop()
-    assert set(names) == {b"a", b"b"}
-    # Evenly, give or take a few (a plain event loop gave one worker most of the burst).
-    assert all(abs(count - BURST // 2) <= 4 for count in names.values()), names
-
-
-def test_a_closed_server_stops_accepting_and_its_thread_ends(shared_socket, board_file):
-    port = shared_socket.getsockname()[1]
-    worker = LoopInThread(b"a", shared_socket)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(b"?")
-        assert connection.recv(16) == b"a"
-    began = time.monotonic()
-    worker.stop()
-    assert not worker.server._thread.is_alive()
-    assert time.monotonic() - began < 5  # within a poll interval or two, not forever
-
-
-def test_a_worker_waits_for_a_worker_two_connections_behind(board_file):
-    first, second = AcceptBoard(board_file), AcceptBoard(board_file)
-    assert first.slot != second.slot
-    first.add(1)  # one more: what an accept makes of two equals
-    assert not first.should_wait() and not second.should_wait()
-    first.add(1)
-    assert first.should_wait() and not second.should_wait()  # the least busy never waits
-    second.add(1)  # it took one: the turn has passed
-    assert second.others() == [2] and first.others() == [1]
-    assert not first.should_wait()
-    second.add(3)
-    assert second.should_wait() and not first.should_wait()
-
-
-def test_a_board_alone_never_waits_and_a_gone_worker_no_longer_counts(board_file):
-    """A slot is its owner's while the owner's process lives (the lock dies with it)."""
-    board = AcceptBoard(board_file)
-    board.add(5)
-    assert not board.should_wait()  # no other worker
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from luna.serving import AcceptBoard; "
-            f"b = AcceptBoard({board_file!r}); print(b.slot, flush=True); "
-            "sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        assert int(child.stdout.readline()) != board.slot
-        assert board.others() == [0] and board.should_wait()
-    finally:
-        child.kill()
-        child.wait(timeout=10)
-    assert board.others() == [] and not board.should_wait()
-
-
-def test_the_loop_serves_host_and_port_as_asyncio_does():
-    loop = TakeTurnsLoop()
-    try:
-        server = loop.run_until_complete(
-            loop.create_server(lambda: NameTeller(b"x"), "127.0.0.1", 0)
-        )
-        assert not isinstance(server, TakeTurnsServer)
-        port = server.sockets[0].getsockname()[1]
-
-        async def ask_once() -> bytes:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(b"?")
-            answer = await reader.read(16)
-            writer.close()
-            return answer
-
-        assert loop.run_until_complete(ask_once()) == b"x"
-        server.close()
-        loop.run_until_complete(server.wait_closed())
-    finally:
-        loop.close()
-
-
-def connections_per_process(port: int, pids: list[int]) -> Counter[int]:
-    """How many established TCP connections on local `port` each process holds (Linux)."""
-    established = set()
+def sockets_on_port(port: int, state: str) -> dict[str, int]:
+    """The TCP sockets on local `port` in `state` (Linux): inode -> remote port."""
+    found = {}
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01":  # TCP_ESTABLISHED
-            established.add(fields[9])  # the socket's inode
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            found[fields[9]] = int(fields[2].split(":")[1], 16)
+    return found
+
+
+def holders(inodes: set[str], pids: list[int]) -> Counter[int]:
+    """How many of the sockets `inodes` each process holds."""
     held: Counter[int] = Counter()
     for pid in pids:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -200,29 +42,13 @@ def connections_per_process(port: int, pids: list[int]) -> Counter[int]:
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
             except OSError:
                 continue
-            if target.startswith("socket:[") and target[8:-1] in established:
+            if target.startswith("socket:[") and target[8:-1] in inodes:
                 held[pid] += 1
     return held
 
 
-def workers_on_board(path: str) -> int:
-    """How many slots of a board are owned (locked), without taking one."""
-    owned = 0
-    slots = os.path.getsize(path) // 8  # a count of 8 bytes per slot, then a lock byte each
-    with open(path, "rb") as board:
-        for slot in range(slots):
-            probe = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, 8 * slots + slot, 1, 0)
-            try:
-                fcntl.fcntl(board.fileno(), fcntl.F_OFD_SETLK, probe)
-            except OSError:
-                owned += 1
-    return owned
-
-
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
-def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
-    board = str(tmp_path / "board")
-    create_board_file(board, slots=4)
+def test_two_workers_each_listen_both_serve_and_the_server_stops_cleanly(tmp_path):
     scratch = tmp_path / "tmp"  # where luna serve makes what its workers share
     scratch.mkdir()
     env = {
@@ -230,26 +56,128 @@ def test_luna_serve_workers_share_a_burst_of_connections(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'luna.db'}",
         "LOG_LEVEL": "WARNING",
         "TMPDIR": str(scratch),
-        BOARD_ENV: board,
     }
-    with Server(env, workers=2, log_path=tmp_path / "serve.log") as server:
-        deadline = time.monotonic() + 30
-        while workers_on_board(board) < 2:  # both accepting (one may answer long before)
-            assert time.monotonic() < deadline, "a worker never started accepting"
+    server = Server(env, workers=2, log_path=tmp_path / "serve.log")
+    server.start(ready_timeout=120)
+    try:
+        workers = server.worker_pids()
+        assert len(workers) == 2
+        # A listening socket per worker, none shared: the kernel picks a worker for each new
+        # connection. (One worker may answer before the other listens.)
+        deadline = time.monotonic() + 60
+        while len(sockets_on_port(server.port, LISTEN)) < 2:
+            assert time.monotonic() < deadline, "a worker never listened"
             time.sleep(0.05)
-        connections: list[socket.socket] = []
+        listening = set(sockets_on_port(server.port, LISTEN))
+        assert holders(listening, workers) == dict.fromkeys(workers, 1)
+
+        connections = [
+            socket.create_connection(("127.0.0.1", server.port), 10) for _ in range(BURST)
+        ]
         try:
-            for _ in range(BURST):
-                connections.append(socket.create_connection(("127.0.0.1", server.port), 10))
-            for connection in connections:  # every connection answered, so every one accepted
+            for connection in connections:
                 connection.sendall(b"GET /health/live HTTP/1.1\r\nHost: luna\r\n\r\n")
+            for connection in connections:
                 assert connection.recv(4096).startswith(b"HTTP/1.1 200")
-            held = connections_per_process(server.port, server.worker_pids())
+            clients = {connection.getsockname()[1] for connection in connections}
+            ours = {
+                inode
+                for inode, client in sockets_on_port(server.port, ESTABLISHED).items()
+                if client in clients
+            }
+            served = holders(ours, workers)
         finally:
             for connection in connections:
                 connection.close()
-    assert sum(held.values()) == BURST
-    assert len(held) == 2 and all(abs(n - BURST // 2) <= 4 for n in held.values()), held
-    # Stopped, it leaves nothing of its own behind (its metrics folder), and the board it was
-    # given in place.
-    assert list(scratch.iterdir()) == [] and Path(board).exists()
+        assert sum(served.values()) == BURST
+        # Both took some (all 32 on one worker: a chance of 2 in 2^32 with SO_REUSEPORT's hash).
+        assert set(served) == set(workers), served
+
+        # prometheus_client's multiprocess mode: the worker that answers counts both.
+        with urllib.request.urlopen(f"{server.base_url}/metrics", timeout=10) as answer:
+            metrics = answer.read().decode()
+        counted = re.search(
+            r'^http_requests_total\{handler="/health/live",method="GET",status="2xx"\} (\S+)$',
+            metrics,
+            re.MULTILINE,
+        )
+        assert counted is not None and float(counted.group(1)) == BURST
+
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0
+    finally:
+        server.stop()
+    assert list(scratch.iterdir()) == []  # the metrics folder went with the server
+
+
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'luna.db'}",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_a_port_another_server_listens_on_is_refused(tmp_path):
+    with socket.socket() as other:  # as another granian's worker listens
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        process = subprocess.Popen(
+            luna_command("serve", "--port", str(port), "--no-demo"),
+            env=sqlite_env(tmp_path),
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a server that did start goes with its workers
+        )
+        try:
+            _, errors = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    assert process.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in errors
+
+
+def test_a_host_name_is_resolved_before_binding(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        luna_command("serve", "--host", "localhost", "--port", str(port), "--no-demo"),
+        env=sqlite_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 0
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path):
+    server = Server(sqlite_env(tmp_path), workers=2, log_path=tmp_path / "serve.log")
+    server.start(ready_timeout=120)
+    try:
+        killed = server.worker_pids()[0]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            workers = server.worker_pids()
+            if len(workers) == 2 and killed not in workers:
+                listening = set(sockets_on_port(server.port, LISTEN))
+                if holders(listening, workers) == dict.fromkeys(workers, 1):
+                    break
+            assert time.monotonic() < deadline, "the worker was not replaced"
+            time.sleep(0.1)
+        assert server.process is not None and server.process.poll() is None
+    finally:
+        server.stop()

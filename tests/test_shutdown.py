@@ -65,8 +65,8 @@ def test_in_flight_request_finishes_after_sigterm(db_url, backend):
         confirming.join(timeout=30)
         assert result["confirm"].status_code == 200
         assert result["confirm"].json()["status"] == "confirmed"
-        # uvicorn re-raises the signal once it has shut down, the conventional exit for it.
-        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+        # granian's main process exits 0 once its workers have stopped.
+        assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()

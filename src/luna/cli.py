@@ -1,8 +1,9 @@
 """The `luna` command: serve, migrate, seed, import, check, token, bench."""
 
-import contextlib
+import multiprocessing
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from datetime import timedelta
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from luna.config import Settings, get_settings
 from luna.db import create_db_engine
 from luna.migrate import upgrade
 from luna.models import User
+from luna.observability.logging import logging_config
 
 # The subject of the admin token `luna serve` prints in development (no profile needed).
 ADMIN_TOKEN_SUBJECT = uuid.UUID("00000000-0000-4000-8000-00000000ad01")
@@ -46,6 +47,7 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate the database to the latest schema, then serve the API."""
+    address = _free_address(host, port)
     settings = get_settings()
     engine = create_db_engine(settings)
     upgrade(engine)
@@ -62,40 +64,59 @@ def serve(
         # a terminal or a log.
         _print_ready_tokens(engine, settings)
     engine.dispose()
-    # What this process makes for its workers to share, removed when it stops.
-    shared = [_share_metrics_between_workers(), _share_accept_board(workers)] if workers > 1 else []
+    # prometheus_client's folder for the workers' numbers, removed when the server stops.
+    metrics_dir = _share_metrics_between_workers() if workers > 1 else None
     console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     try:
-        _run_uvicorn(host, port, workers, settings)
+        _run_server(address, port, workers, settings)
     finally:
-        for path in filter(None, shared):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _run_uvicorn(host: str, port: int, workers: int, settings: Settings) -> None:
-    uvicorn.run(
+def _run_server(host: str, port: int, workers: int, settings: Settings) -> None:
+    """granian: the ASGI app in `workers` processes, each with its own listening socket
+    (SO_REUSEPORT on Linux), so the kernel spreads new connections over the workers."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    # Each worker a fresh interpreter (granian follows multiprocessing's start method; Linux
+    # forks by default): a forked one would inherit what this process imported before
+    # PROMETHEUS_MULTIPROC_DIR was set, and keep its metrics to itself.
+    multiprocessing.set_start_method("spawn", force=True)
+    Server(
         "luna.app:create_app",
-        factory=True,
-        host=host,
+        address=host,
         port=port,
+        interface=Interfaces.ASGI,  # with the lifespan
+        factory=True,
         workers=workers,
-        # Workers take turns at new connections (luna.serving); one worker has no one to.
-        loop="luna.serving:TakeTurnsLoop" if workers > 1 else "auto",
         log_level=settings.log_level.lower(),
-        access_log=False,  # luna.access logs requests without query strings
-        timeout_graceful_shutdown=settings.luna_shutdown_grace_seconds,
-        # uvicorn kills and restarts a worker that does not answer its health check in time
-        # (default 5 s). On a loaded 2-core machine a worker still starting (imports, the
-        # venue index) took longer than that, and was restarted over and over.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+        log_dictconfig=logging_config(settings.log_level),
+        # A stopping worker finishes its requests, then runs the lifespan's shutdown; one
+        # still at it after the grace is killed.
+        workers_kill_timeout=max(1, settings.luna_shutdown_grace_seconds),
+        respawn_failed_workers=True,  # a worker that dies is replaced (uvicorn did too)
+    ).serve()
 
 
-WORKER_HEALTHCHECK_SECONDS = 30
+def _free_address(host: str, port: int) -> str:
+    """The IP address of `host` (granian binds addresses, not names such as localhost), if
+    `port` is free there. granian's workers listen with SO_REUSEPORT, which would let a
+    second server of the same user on the same port quietly take a share of its
+    connections: one bind without it refuses a port in use."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn resolved names
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, family=family, type=socket.SOCK_STREAM
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian's own bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            console.print(f"[red]Cannot listen on {host}:{port}:[/red] {exc.strerror}")
+            raise typer.Exit(code=1) from exc
+    return str(address[0])
 
 
 def _print_ready_tokens(engine: Engine, settings: Settings) -> None:
@@ -122,20 +143,6 @@ def _share_metrics_between_workers() -> str | None:
         return None
     path = tempfile.mkdtemp(prefix="luna-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    return path
-
-
-def _share_accept_board(workers: int) -> str | None:
-    """The file where the workers count their connections, to take turns at new ones
-    (luna.serving; set before the workers start). The file made, None when one was given."""
-    from luna.serving import BOARD_ENV, create_board_file  # fcntl: POSIX only, as --workers
-
-    if BOARD_ENV in os.environ:
-        return None
-    handle, path = tempfile.mkstemp(prefix="luna-accept-")
-    os.close(handle)
-    create_board_file(path, slots=2 * workers)  # room for replacements of stopping workers
-    os.environ[BOARD_ENV] = path
     return path
 
 

@@ -103,8 +103,8 @@ class Server:
         self._log.close()
 
     def worker_pids(self) -> list[int]:
-        """The processes that serve requests: uvicorn's spawned workers, or the server
-        itself when it runs a single worker in-process."""
+        """The processes that serve requests: the server's workers, which granian starts
+        with multiprocessing's spawn (the server itself until they are there)."""
         if self.process is None:
             return []
         children = [

@@ -2,7 +2,7 @@
 
 What is never logged: tokens (we log no headers), query strings (they can carry a
 position), request and response bodies (they carry homes), secrets (settings are never
-logged). Uvicorn's own access log is replaced by ours for that reason.
+logged). The server's own access log (granian's) stays off, ours replaces it for that reason.
 """
 
 import logging
@@ -50,10 +50,10 @@ def logging_config(level: str) -> dict[str, Any]:
         },
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
-            "uvicorn": {"level": level, "handlers": ["stderr"], "propagate": False},
-            "uvicorn.error": {"level": level, "handlers": ["stderr"], "propagate": False},
-            # Replaced by luna.access, which leaves out query strings.
-            "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            # granian's own messages (`luna serve`); its access log stays off: luna.access,
+            # which leaves out query strings, replaces it.
+            "_granian": {"level": level, "handlers": ["stderr"], "propagate": False},
+            "granian.access": {"level": "WARNING", "handlers": [], "propagate": False},
             "sqlalchemy.engine": {"level": "WARNING"},
         },
     }
