@@ -12,7 +12,7 @@ from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter
 from luna.agent.providers.registry import build_registry
 from luna.agent.tasks import BookingQueue
 from luna.agent.worker import InProcessRunner, booking_jobs_lifespan
-from luna.auth.dependencies import document_bearer_auth, get_current_caller
+from luna.auth.dependencies import get_current_caller
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
@@ -139,7 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)
     app.state.write_limiter = WriteRateLimiter(settings)
     install_error_handlers(app)
-    document_bearer_auth(app, public_prefixes=("/health",))
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_caller)])
