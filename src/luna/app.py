@@ -42,16 +42,14 @@ Authenticate with `Authorization: Bearer <JWT>` (the **Authorize** button); `lun
 USER_ID` prints a token, and `luna serve` prints ready ones for the demo data.
 """
 
-# Routers whose every route needs a caller (whose writes count toward their rate limit).
-# FastAPI tries routes in this order for every request: the hot ones (recommendations,
-# interactions) come first (no path of theirs overlaps another router's). /docs keeps its
-# own order (OPENAPI_TAGS).
+# Routers whose every route needs a caller (whose writes count toward their rate limit), by
+# domain (no path of one overlaps another's, so the order does not change which route answers).
 API_ROUTERS = (
-    reco_router,
-    interactions_router,
     users_router,
     venues_router,
+    interactions_router,
     social_router,
+    reco_router,
     reco_plan_router,
     plans_router,
     bookings_router,
