@@ -166,7 +166,8 @@ def test_invalid_constraints_are_422(client, home, params, loc):
 
 
 def test_the_query_string_is_read_as_fastapi_reads_a_query_model(client, home):
-    """The route parses its query itself (luna.reco.endpoints.venue_constraints_query)."""
+    """FastAPI reads the query model (`Annotated[VenueConstraintsQuery, Query()]`): the last of
+    a repeated scalar, every `categories`, unknown names ignored, 422s under "query"."""
     for name, km in (("a", 1), ("b", 2.9), ("c", 3.1)):
         at_km(client, name, km)
     url = f"/reco/venues/{home['id']}"

@@ -1,11 +1,10 @@
 """`luna import DIR`: bulk-load the CSV files of SPEC §5.
 
 users, venues and social edges are upserted (by id, edges by their pair); interactions are
-appended. Rows pass the API's validation rules; the first bad row stops the import with its
-file and line number.
+appended. pyarrow reads the files (luna.bulk.reader); rows pass the API's validation rules
+(luna.bulk.formats); the first bad row stops the import with its file and line number.
 """
 
-import types
 from pathlib import Path
 
 from rich.console import Console
@@ -22,8 +21,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from luna.bulk.errors import BulkImportError
-from luna.bulk.formats import INTERACTIONS, POSTGRES, SQLITE, VENUES, FileSpec, RowParser
-from luna.bulk.reader import RowReader, find_files, open_binary
+from luna.bulk.formats import INTERACTIONS, VENUES, FileSpec
+from luna.bulk.reader import BulkFile, find_files
 from luna.bulk.store import Staging
 from luna.models.base import utcnow
 
@@ -61,15 +60,13 @@ def _import_file(engine: Engine, spec: FileSpec, path: Path, progress: Progress)
     name = path.name
     task = progress.add_task(name, total=path.stat().st_size)
     now = utcnow()
-    parser = RowParser(POSTGRES if engine.dialect.name == "postgresql" else SQLITE, now)
-    reader = RowReader(spec, types.MethodType(spec.parse, parser), parser.block_encoder(spec))
+    source = BulkFile(spec, path, now)
     dbapi = engine.dialect.loaded_dbapi  # COPY goes through the driver directly
     try:
         with engine.begin() as conn, Staging(conn, spec) as staging:
-            with open_binary(path, lambda raw: progress.wrap_file(raw, task_id=task)) as binary:
-                staging.load(reader.rows(binary, name))
+            staging.load(source.tables(lambda raw: progress.wrap_file(raw, task_id=task)))
             _describe(progress, task, f"{name}: checking")
-            problems = [p for p in (reader.error, staging.first_problem()) if p is not None]
+            problems = [p for p in (source.error, staging.first_problem()) if p is not None]
             if problems:
                 line, message = min(problems)
                 raise BulkImportError(f"{name} line {line}: {message}")

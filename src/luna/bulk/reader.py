@@ -1,26 +1,35 @@
-"""Finding the bulk files in a folder and reading their rows with line numbers."""
+"""Finding the bulk files in a folder and reading their rows, with line numbers, by pyarrow.
+
+pyarrow's CSV reader parses a file in blocks of rows (`_BLOCK` bytes of text at a time) into
+text columns; `luna.bulk.formats` checks and converts them. Arrow does not count lines, so each
+row's line is counted from what Arrow gives: a row takes one line plus the line breaks inside
+its quoted values, and a blank line comes as a row of empty fields (then skipped). A row with
+the wrong number of fields, or bytes that are not UTF-8, stop the reading; the file is then read
+again with Python's csv module up to that row, to name its line.
+"""
 
 import codecs
 import csv
 import gzip
 import io
-import itertools
-import operator
+import re
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, BinaryIO
 
-from luna.bulk.errors import BulkImportError, RowError
-from luna.bulk.formats import FILES, BlockEncoder, FileSpec, Row
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
-if TYPE_CHECKING:
-    import _csv
+from luna.bulk.errors import BulkImportError
+from luna.bulk.formats import FILES, FileSpec
 
-_BUFFER = 1 << 16
-_BLOCK = 1 << 20  # bytes of lines per block (see RowReader)
+_BLOCK = 32 << 20  # bytes of text per block: ~300,000 interactions
 
 
 def find_files(directory: Path) -> list[tuple[FileSpec, Path]]:
@@ -46,127 +55,147 @@ def find_files(directory: Path) -> list[tuple[FileSpec, Path]]:
 
 
 @contextmanager
-def open_binary(path: Path, wrap: Callable[[BinaryIO], BinaryIO]) -> Iterator[BinaryIO]:
-    """The file's bytes, gunzipped if it ends in .gz; `wrap` sees the bytes read from disk
-    (the progress bar then counts compressed bytes, whose total is known up front)."""
+def _text_lines(path: Path) -> Iterator[IO[str]]:
+    """The file's text (gunzipped if it ends in .gz), lines split at LF, CRLF and CR as both
+    readers split them; a bad byte becomes a lone surrogate (\\udc80-\\udcff)."""
     with path.open("rb") as raw:
-        source = wrap(raw)
-        if path.name.endswith(".gz"):
-            with gzip.GzipFile(fileobj=source, mode="rb") as unzipped:
-                yield io.BufferedReader(unzipped, _BUFFER)  # type: ignore[arg-type]
-        else:
-            yield io.BufferedReader(source, _BUFFER)  # type: ignore[arg-type]
+        binary: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if _gzipped(path) else raw  # type: ignore[assignment]
+        yield io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def _gzipped(path: Path) -> bool:
+    return path.name.endswith(".gz")
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
-class RowReader:
-    """Parses the data rows of one file and stops at the first bad one.
+class BulkFile:
+    """One bulk file, read as Arrow tables ready for staging (`line` first, then the columns).
 
-    Iterating yields `(line, *values)`. A bad row does not raise: it ends the iteration and is
-    kept in `error` as `(line, message)`, so the caller can still look for an earlier offending
-    row among those already staged (a reference check, say) and report the first one. Line 1 is
-    the header; a quoted field may span lines, a row's line is the one where it starts.
-
-    With `blocks` (formats.BlockEncoder: PostgreSQL, the big files), the file is read in
-    blocks and the rows in the common spelling come as `bytes` instead: many rows in binary
-    COPY format, line numbers included. The other rows of a block still come one by one from
-    `parse`, and the rows before a bad one are exactly those yielded, in either form.
+    Reading stops after the first bad row: the rows before it are yielded, and `error` keeps
+    `(line, message)`, so that the caller can still look for an earlier offending row among
+    those staged (a reference check, say) and report the first one.
     """
 
     spec: FileSpec
-    parse: Callable[[Sequence[str]], Row]
-    blocks: BlockEncoder | None = None  # RowParser.block_encoder's, if the file has one
+    path: Path
+    now: datetime
     error: tuple[int, str] | None = field(default=None, init=False)
+    _bad_rows: list[tuple[int, int]] = field(default_factory=list, init=False)
+    _wrong: tuple[int, str] | None = field(default=None, init=False)
 
-    def rows(self, binary: BinaryIO, file_name: str) -> Iterator[Row | bytes]:
-        lines = _utf8_lines(binary, file_name)
-        reader = csv.reader(lines, strict=True)
-        reorder = self._header(reader, file_name)
-        # Blocks start after the header, which must then be one line in the usual order.
-        if self.blocks is not None and reorder is None and reader.line_num == 1:
-            yield from self._block_rows(self.blocks, binary, file_name)
-        else:
-            yield from self._csv_rows(reader, 0, reorder, file_name)
+    @property
+    def name(self) -> str:
+        return self.path.name
 
-    def _csv_rows(
-        self,
-        reader: "_csv.Reader",
-        offset: int,
-        reorder: Callable[[Sequence[str]], Sequence[str]] | None,
-        file_name: str,
-    ) -> Iterator[Row]:
-        """The rows `reader` reads, whose line 1 is the file's line `offset + 1`."""
-        expected = len(self.spec.columns)
-        parse = self.parse
-        line = offset + reader.line_num
-        try:
-            for fields in reader:
-                start, line = line + 1, offset + reader.line_num
-                if len(fields) != expected:
-                    if not fields:  # a blank line
-                        continue
-                    self.error = (start, f"expected {expected} fields, found {len(fields)}")
-                    return
-                if reorder is not None:
-                    fields = reorder(fields)
-                try:
-                    yield (start, *parse(fields))
-                except RowError as exc:
-                    self.error = (start, str(exc))
-                    return
-        except UnicodeDecodeError:
-            self.error = (offset + reader.line_num + 1, "not valid UTF-8")
-        except csv.Error as exc:
-            self.error = (line + 1, f"malformed CSV ({exc})")
-        except (OSError, EOFError, zlib.error) as exc:  # a broken or truncated .gz
-            raise _unreadable(file_name, exc) from None
-
-    def _block_rows(
-        self, encode: BlockEncoder, binary: BinaryIO, file_name: str
-    ) -> Iterator[Row | bytes]:
-        line = 1  # the lines read so far
-        for block, failure in _blocks(binary):
-            if b'"' in block:
-                # A quoted field may span lines, and blocks: the csv module reads the rest.
-                rest = _raising(failure) if failure is not None else binary
-                lines = map(bytes.decode, itertools.chain(io.BytesIO(block), rest))
-                yield from self._csv_rows(csv.reader(lines, strict=True), line, None, file_name)
+    def tables(self, wrap: Callable[[BinaryIO], BinaryIO] = lambda raw: raw) -> Iterator[pa.Table]:
+        """`wrap` sees the bytes read from disk (a progress bar: compressed bytes, whose total
+        is known up front)."""
+        header = self._header()
+        with self.path.open("rb") as raw:
+            stream: pa.NativeFile = pa.PythonFile(wrap(raw), mode="r")
+            if _gzipped(self.path):
+                stream = pa.CompressedInputStream(stream, "gzip")
+            try:
+                reader = pa_csv.open_csv(
+                    stream,
+                    read_options=pa_csv.ReadOptions(
+                        column_names=header, skip_rows=1, block_size=_BLOCK
+                    ),
+                    parse_options=pa_csv.ParseOptions(
+                        newlines_in_values=True,
+                        ignore_empty_lines=False,  # counted as lines (see _lines)
+                        invalid_row_handler=self._invalid_row,
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        column_types=dict.fromkeys(header, pa.string()),
+                        include_columns=list(self.spec.columns),
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                    ),
+                )
+            except pa.ArrowInvalid as exc:  # Arrow reads the first block to open the file
+                if "Empty CSV file" not in str(exc):  # (not a header alone)
+                    self._not_readable(exc)
                 return
-            if block:
-                if b"\r" in block and b"\r" not in (unix := block.replace(b"\r\n", b"\n")):
-                    block = unix  # the csv module reads CRLF line ends as LF
-                encoded = encode(block)
-                # The lines it did not take, one by one (each is a row: there are no quotes).
-                single_rows: list[Row] = []
-                before = encoded.lines
-                for index, text in encoded.others():
-                    reader = csv.reader(map(bytes.decode, (text,)), strict=True)
-                    single_rows.extend(self._csv_rows(reader, line + index, None, file_name))
-                    if self.error is not None:
-                        before = index
-                        break
-                if payload := encoded.rows(line + 1, before):
-                    yield payload
-                yield from single_rows
-                if self.error is not None:
-                    return
-                line += encoded.lines
-            if failure is not None:
-                raise _unreadable(file_name, failure)
+            except OSError as exc:
+                raise self._unreadable(exc) from None
+            yield from self._read(reader)
 
-    def _header(
-        self, reader: Iterator[list[str]], file_name: str
-    ) -> Callable[[Sequence[str]], Sequence[str]] | None:
-        """Checks the header; returns how to put a row's fields in the spec's column order."""
+    def _read(self, reader: pa_csv.CSVStreamingReader) -> Iterator[pa.Table]:
+        next_line = 2  # the header is line 1
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                self._not_readable(exc)
+                return
+            except OSError as exc:  # a broken or truncated .gz
+                raise self._unreadable(exc) from None
+            columns = batch.columns
+            lines, next_line = _lines(columns, next_line)
+            keep = _not_blank(columns)
+            # Arrow skipped a row with the wrong field count (in this block or one read ahead):
+            # the rows from its line on are not read (their lines, counted without it, are
+            # too small by its own but still not below it).
+            wrong = self._wrong_field_count() if self._bad_rows else None
+            if wrong is not None:
+                keep = pc.and_(keep, pa.array(lines < wrong[0]))
+            if not pc.all(keep).as_py():
+                columns = [column.filter(keep) for column in columns]
+                lines = lines[np.asarray(keep)]
+            staged, problem = self.spec.validate(columns, self.now)
+            yield staged.add_column(0, "line", pa.array(lines[: staged.num_rows]))
+            if problem is not None:
+                self.error = (int(lines[problem.row]), problem.message)
+                return
+            if wrong is not None and next_line > wrong[0]:
+                self.error = wrong
+                return
+        if self._bad_rows:
+            self.error = self._wrong_field_count()
+
+    def _not_readable(self, exc: pa.ArrowInvalid) -> None:
+        """Arrow could not read a block: bytes that are not UTF-8, a quote left open (a row
+        larger than a block), or worse."""
+        if "invalid UTF8" in str(exc):
+            self.error = (self._first_undecodable_line(), "not valid UTF-8")
+            if self._bad_rows:
+                self.error = min(self.error, self._wrong_field_count())
+        elif (malformed := self._malformed_row()) is not None:
+            self.error = malformed
+        else:
+            raise self._unreadable(exc) from None
+
+    def _invalid_row(self, row: pa_csv.InvalidRow) -> str:
+        """A row with the wrong number of fields: noted and skipped (Arrow does not say where
+        it is; _wrong_field_count finds it)."""
+        self._bad_rows.append((row.expected_columns, row.actual_columns))
+        return "skip"
+
+    def _header(self) -> list[str]:
+        """The header's column names; checks them against the spec."""
         expected = self.spec.columns
         try:
-            header = [name.strip() for name in next(reader)]
-        except StopIteration:
+            with _text_lines(self.path) as text:
+                first = text.readline()
+        except (OSError, EOFError, zlib.error) as exc:
+            raise self._unreadable(exc) from None
+        if not first:
             raise BulkImportError(
-                f"{file_name}: empty file; expected a header row: {','.join(expected)}"
-            ) from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise BulkImportError(f"{file_name} line 1: unreadable header ({exc})") from None
+                f"{self.name}: empty file; expected a header row: {','.join(expected)}"
+            )
+        if _UNDECODED.search(first):
+            raise BulkImportError(f"{self.name} line 1: unreadable header (not valid UTF-8)")
+        try:
+            names = next(csv.reader([first.removeprefix(codecs.BOM_UTF8.decode())]))
+        except csv.Error as exc:
+            raise BulkImportError(f"{self.name} line 1: unreadable header ({exc})") from None
+        header = [name.strip() for name in names]
         problems = []
         if missing := [name for name in expected if name not in header]:
             problems.append(f"missing column(s) {', '.join(missing)}")
@@ -176,54 +205,63 @@ class RowReader:
             problems.append(f"repeated column(s) {', '.join(duplicated)}")
         if problems:
             raise BulkImportError(
-                f"{file_name} line 1: {'; '.join(problems)} (expected {','.join(expected)})"
+                f"{self.name} line 1: {'; '.join(problems)} (expected {','.join(expected)})"
             )
-        order = [header.index(name) for name in expected]
-        return None if order == list(range(len(expected))) else operator.itemgetter(*order)
+        return header
+
+    def _first_undecodable_line(self) -> int:
+        with _text_lines(self.path) as text:
+            for number, line in enumerate(text, 1):
+                if _UNDECODED.search(line):
+                    return number
+        return 1  # not reached: Arrow found one
+
+    def _wrong_field_count(self) -> tuple[int, str]:
+        """The line and message of the first row with the wrong number of fields (which Arrow
+        skipped: see _invalid_row)."""
+        if self._wrong is None:
+            self._wrong = self._malformed_row() or (0, "")
+        return self._wrong
+
+    def _malformed_row(self) -> tuple[int, str] | None:
+        """The line and message of the first row with the wrong number of fields or a quote
+        left open, read again with the csv module (the rows before it are those Arrow read)."""
+        expected = len(self.spec.columns)
+        with _text_lines(self.path) as text:
+            reader = csv.reader(text, strict=True)  # a quote left open is malformed
+            next(reader)  # the header
+            start = reader.line_num + 1
+            try:
+                for fields in reader:
+                    if fields and len(fields) != expected:
+                        return start, f"expected {expected} fields, found {len(fields)}"
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                return start, f"malformed CSV ({exc})"
+        return None
+
+    def _unreadable(self, exc: Exception) -> BulkImportError:
+        return BulkImportError(f"{self.name}: cannot read the file ({exc})")
 
 
-def _utf8_lines(binary: BinaryIO, file_name: str) -> Iterator[str]:
-    """Decoded line by line, so a bad byte is reported on its own line (a leading BOM is
-    dropped: spreadsheets write one)."""
-    lines = iter(binary)
-    try:
-        first = next(lines, None)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise _unreadable(file_name, exc) from None
-    if first is None:
-        return iter(())
-    return map(bytes.decode, itertools.chain((first.removeprefix(codecs.BOM_UTF8),), lines))
+def _lines(columns: list[pa.Array], first: int) -> tuple[np.ndarray, int]:
+    """The line of each row (the first starts on line `first`), and the line after the last:
+    a row takes one line and the line breaks (LF, CRLF or CR) inside its quoted values."""
+    rows = len(columns[0]) if columns else 0
+    lines = np.arange(first, first + rows, dtype=np.int64)
+    breaks = np.zeros(rows, dtype=np.int64)
+    for column in columns:
+        text = np.frombuffer(column.buffers()[2] or b"", np.uint8)  # the values, end to end
+        if (text == ord("\n")).any() or (text == ord("\r")).any():
+            breaks += np.asarray(pc.count_substring_regex(column, "\r\n|\r|\n"), dtype=np.int64)
+    if breaks.any():
+        lines += np.concatenate(([0], np.cumsum(breaks)[:-1]))
+    return lines, int(lines[-1] + breaks[-1] + 1) if rows else first
 
 
-def _blocks(binary: BinaryIO) -> Iterator[tuple[bytes, Exception | None]]:
-    """The file's complete lines, about _BLOCK bytes at a time.
-
-    When the file cannot be read further (a broken or truncated .gz), the last block holds the
-    complete lines read before, with the error: as when reading line by line, which reads the
-    same _BUFFER-sized pieces (`read1` of a BufferedReader reads one piece at most).
-    """
-    while True:
-        pieces: list[bytes] = []
-        size = 0
-        try:
-            while size < _BLOCK and (piece := binary.read1(_BUFFER)):  # type: ignore[attr-defined]
-                pieces.append(piece)
-                size += len(piece)
-            if pieces and not pieces[-1].endswith(b"\n"):
-                pieces.append(binary.readline())  # the rest of the last line
-        except (OSError, EOFError, zlib.error) as exc:
-            data = b"".join(pieces)
-            yield data[: data.rfind(b"\n") + 1], exc
-            return
-        if not pieces:
-            return
-        yield b"".join(pieces), None
-
-
-def _raising(failure: Exception) -> Iterator[bytes]:
-    raise failure
-    yield b""  # a generator
-
-
-def _unreadable(file_name: str, exc: Exception) -> BulkImportError:
-    return BulkImportError(f"{file_name}: cannot read the file ({exc})")
+def _not_blank(columns: list[pa.Array]) -> pa.Array:
+    """Rows with a field that is not empty (a blank line is a row of empty fields)."""
+    filled = pc.not_equal(columns[0], "")
+    for column in columns[1:]:
+        filled = pc.or_(filled, pc.not_equal(column, ""))
+    return filled

@@ -15,25 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from pgpq import ArrowToPostgresBinaryEncoder
 from sqlalchemy import Connection, Row, bindparam, text
 
 from luna.bulk.errors import BulkImportError
-from luna.bulk.formats import (
-    COPY_HEADER,
-    COPY_TRAILER,
-    INTERACTIONS,
-    SOCIAL_EDGES,
-    USERS,
-    VENUES,
-    FileSpec,
-)
-from luna.bulk.formats import Row as Values
+from luna.bulk.formats import INTERACTIONS, SOCIAL_EDGES, USERS, VENUES, FileSpec
 from luna.models.base import UTCDateTime
 
-_SQLITE_CHUNK = 10_000
-
 # Staging column types per backend. On PostgreSQL they are also the COPY (binary) types; on
-# SQLite values are stored the way SQLAlchemy's Uuid and UTCDateTime store them (see formats).
+# SQLite values are stored the way SQLAlchemy's Uuid and UTCDateTime store them (Staging.load).
 _TYPES = {
     "postgresql": {
         "line": "int8",
@@ -293,6 +285,15 @@ _INDEX_DDL = {
 }
 
 
+def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
+    """A staged column as SQLAlchemy's Uuid (32 hex digits) and UTCDateTime store it."""
+    if pa.types.is_fixed_size_binary(column.type):
+        return [None if value is None else value.hex() for value in column.to_pylist()]
+    if pa.types.is_timestamp(column.type):
+        column = pc.strftime(column, "%Y-%m-%d %H:%M:%S")  # 'YYYY-MM-DD HH:MM:SS.ffffff'
+    return column.to_pylist()
+
+
 _POSTGRES_IMPORT_MEMORY = {"work_mem": "256MB", "maintenance_work_mem": "1GB"}
 
 
@@ -341,38 +342,36 @@ class Staging:
         for schema, size in self._sqlite_cache.items():
             self._conn.exec_driver_sql(f"PRAGMA {schema}.cache_size = {int(size)}")
 
-    def load(self, rows: Iterable[Values | bytes]) -> None:
-        """Streams `(line, *values)` rows in: binary COPY on PostgreSQL (the fastest way in),
-        chunked executemany on SQLite. On PostgreSQL an item may also be `bytes`: rows already
-        in COPY's binary format (see luna.bulk.reader.RowReader)."""
+    def load(self, tables: Iterable[pa.Table]) -> None:
+        """Streams rows in: Arrow tables of `line` and the file's columns, as
+        `luna.bulk.reader.BulkFile` yields them. PostgreSQL takes them by binary COPY (pgpq
+        encodes them), SQLite by executemany, UUIDs and timestamps as SQLAlchemy's Uuid and
+        UTCDateTime store them."""
         driver = self._conn.connection.driver_connection
         assert driver is not None
         names = ", ".join(self._columns)
         if self._postgres:
+            tables = iter(tables)
+            first = next(tables, None)
             with driver.cursor() as cursor:
-                sql = f"COPY {self._table} ({names}) FROM STDIN (FORMAT BINARY)"
-                # psycopg cannot mix its rows and raw data in one COPY: one COPY per run of
-                # either (the row order does not matter, each row carries its line).
-                for encoded, items in itertools.groupby(rows, lambda item: type(item) is bytes):
+                if first is not None:
+                    encoder = ArrowToPostgresBinaryEncoder(first.schema)
+                    sql = f"COPY {self._table} ({names}) FROM STDIN (FORMAT BINARY)"
                     with cursor.copy(sql) as copy:
-                        if encoded:
-                            copy.write(COPY_HEADER)
-                            for data in items:
-                                copy.write(data)  # type: ignore[arg-type]
-                            copy.write(COPY_TRAILER)
-                        else:
-                            copy.set_types(self._types)
-                            for row in items:
-                                copy.write_row(row)  # type: ignore[arg-type]
+                        copy.write(encoder.write_header())
+                        for table in itertools.chain([first], tables):
+                            for batch in table.to_batches():
+                                copy.write(encoder.write_batch(batch))
+                        copy.write(encoder.finish())
                 cursor.execute(f"ANALYZE {self._table}")  # fair plans for the queries below
             return
         marks = ", ".join("?" * len(self._columns))
         sql = f"INSERT INTO {self._table} ({names}) VALUES ({marks})"
         cursor = driver.cursor()
         try:
-            iterator = iter(rows)
-            while chunk := list(itertools.islice(iterator, _SQLITE_CHUNK)):
-                cursor.executemany(sql, chunk)
+            for table in tables:
+                columns = [_sqlite_values(column) for column in table.columns]
+                cursor.executemany(sql, zip(*columns, strict=True))
         finally:
             cursor.close()
 

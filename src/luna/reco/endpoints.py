@@ -2,9 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.config import Settings
@@ -22,8 +20,8 @@ from luna.reco.schemas import (
     PersonRecommendation,
     VenueRecommendation,
 )
-from luna.schemas import COMMON_ERRORS, error_responses
-from luna.venues.schemas import CATEGORY_REGEX
+from luna.schemas import COMMON_ERRORS, LunaModel, error_responses
+from luna.venues.schemas import Category, PriceLevel, Rating
 
 router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ERRORS)
 # Plan-scoped recommendations live here (not in luna.plans) but answer under /plans.
@@ -55,18 +53,18 @@ IncludeSuggested = Annotated[
 ]
 
 
-class VenueConstraintsQuery(BaseModel):
+class VenueConstraintsQuery(LunaModel):
     """Optional hard constraints of `GET /reco/venues/{user_id}` and its `limit` (query
-    parameters, read by `venue_constraints_query` and validated in one pass)."""
+    parameters: `Annotated[VenueConstraintsQuery, Query()]`)."""
 
     max_distance_km: float | None = Field(
         None, gt=0, le=20038, description="Only venues within this distance"
     )
-    max_price_level: int | None = Field(None, ge=1, le=4)
-    categories: list[str] | None = Field(
+    max_price_level: PriceLevel | None = None
+    categories: list[Category] | None = Field(
         None, description="Only these categories (repeat: ?categories=bar&categories=cafe)"
     )
-    min_rating: float | None = Field(None, ge=0, le=5)
+    min_rating: Rating | None = None
     exclude_visited: bool = Field(False, description="Leave out venues the user interacted with")
     near_lat: float | None = Field(
         None, ge=-90, le=90, description="Rank from here instead of home"
@@ -75,17 +73,8 @@ class VenueConstraintsQuery(BaseModel):
     limit: int = Field(10, ge=1, le=100, description="How many results (max 100)")
 
     def constraints(self) -> VenueConstraints:
-        """The rules a schema cannot express alone, as 422s in FastAPI's form."""
-        wanted: frozenset[str] | None = None
-        if self.categories is not None:
-            cleaned = [c.strip().lower() for c in self.categories]
-            for i, category in enumerate(cleaned):
-                if not (len(category) <= 64 and CATEGORY_REGEX.fullmatch(category)):
-                    raise validation_error(
-                        ("query", "categories", i),
-                        "category must be a word of letters, digits and hyphens",
-                    )
-            wanted = frozenset(cleaned)
+        """The constraints, once the rule a schema cannot express alone holds (a 422 in
+        FastAPI's form, located at near_lat)."""
         if (self.near_lat is None) != (self.near_lng is None):
             raise validation_error(("query", "near_lat"), "near_lat and near_lng go together")
         near = (
@@ -96,61 +85,23 @@ class VenueConstraintsQuery(BaseModel):
         return VenueConstraints(
             max_distance_km=self.max_distance_km,
             max_price_level=self.max_price_level,
-            categories=wanted,
+            categories=frozenset(self.categories) if self.categories is not None else None,
             min_rating=self.min_rating,
             exclude_visited=self.exclude_visited,
             near=near,
         )
 
 
-_QUERY_FIELDS = frozenset(VenueConstraintsQuery.model_fields)
-_QUERY_LISTS = frozenset({"categories"})
-
-
-async def venue_constraints_query(request: Request) -> VenueConstraintsQuery:
-    """`VenueConstraintsQuery` from the query string, as `Annotated[..., Query()]` would give
-    it (the last of a repeated scalar, every `categories`, other names ignored, 422s located
-    under "query"), in one pydantic call: FastAPI 0.163 re-derives every field's aliases and
-    shape on each request, ~0.5 ms of a ~3.5 ms venue recommendation at S3."""
-    params = request.query_params
-    raw: dict[str, Any] = {
-        name: params.getlist(name) if name in _QUERY_LISTS else params[name]
-        for name in _QUERY_FIELDS
-        if name in params
-    }
-    try:
-        return VenueConstraintsQuery.model_validate(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
-        ) from None
-
-
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """The OpenAPI parameters FastAPI documents for a query model (the route reads them with
-    `venue_constraints_query`)."""
-    router = APIRouter()
-
-    @router.get("/")
-    def documented(query: Annotated[model, Query()]) -> None:  # type: ignore[valid-type]
-        pass
-
-    schema = get_openapi(title="", version="", routes=router.routes)
-    parameters: list[dict[str, Any]] = schema["paths"]["/"]["get"]["parameters"]
-    return parameters
-
-
 @router.get(
     "/venues/{user_id}",
     response_model=list[VenueRecommendation],
     responses=error_responses({404: "User not found"}),
-    openapi_extra={"parameters": _query_parameters(VenueConstraintsQuery)},
 )
 async def recommend_venues(
     user_id: uuid.UUID,
     request: Request,
     caller: PathUserCaller,
-    query: Annotated[VenueConstraintsQuery, Depends(venue_constraints_query)],
+    query: Annotated[VenueConstraintsQuery, Query()],
 ) -> Response:
     """Where to go: every venue scored by distance from home, the user's own engagement and
     global popularity (SPEC §3), best first.
