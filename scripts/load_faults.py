@@ -269,6 +269,10 @@ def report(
         print(
             f"requests in flight at some time of the outage: {len(caught)}, slowest {slowest_caught * 1000:.0f} ms"
         )
+        for o in sorted(caught, key=lambda o: -o.seconds)[:5]:
+            print(
+                f"  {o.kind:12s} started t={o.started:.2f}s  took {o.seconds * 1000:.0f} ms  status {o.status}"
+            )
         after = sorted(
             (o for o in ledger.outcomes if o.started >= t_up and 200 <= o.status < 300),
             key=lambda o: o.started,
