@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from luna.errors import NotFound
 from luna.interactions import repository
 from luna.interactions.schemas import BatchItem, InteractionCreate, InteractionRead
-from luna.models import POSITIVE_INTERACTION_TYPES, Interaction, InteractionType
+from luna.models import Interaction
 from luna.models.base import utcnow, uuid7
 from luna.schemas import Page
 from luna.users import repository as user_repository
@@ -74,10 +74,6 @@ def log_batch(session: Session, items: list[BatchItem]) -> int:
     ]
     repository.bulk_insert(session, rows)
     return len(rows)
-
-
-def is_positive(interaction_type: InteractionType) -> bool:
-    return interaction_type in POSITIVE_INTERACTION_TYPES
 
 
 def list_user_interactions(
