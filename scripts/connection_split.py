@@ -18,7 +18,6 @@ burst's split, largest share first, and a summary per server.
 import argparse
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -28,13 +27,9 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from luna.bench.server import free_port, socket_holders, stop_process_group
+
 REQUEST = b"GET /health/live HTTP/1.1\r\nHost: luna\r\n\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def descendants(parent: int) -> list[int]:
@@ -81,23 +76,6 @@ def server_sockets(port: int, client_ports: set[int]) -> set[str]:
     return inodes
 
 
-def holders(inodes: set[str], pids: list[int]) -> Counter[int]:
-    held: Counter[int] = Counter()
-    for pid in pids:
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                held[pid] += 1
-    return held
-
-
 def burst(port: int, connections: int, pids: list[int]) -> Counter[int]:
     """Opens `connections` at once, then a request on each; who holds them."""
     opened = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(connections)]
@@ -109,7 +87,7 @@ def burst(port: int, connections: int, pids: list[int]) -> Counter[int]:
             if not answer.startswith(b"HTTP/1.1 200"):
                 raise RuntimeError(f"unexpected answer: {answer[:100]!r}")
         inodes = server_sockets(port, {c.getsockname()[1] for c in opened})
-        return holders(inodes, pids)
+        return socket_holders(inodes, pids)
     finally:
         for connection in opened:
             connection.close()
@@ -142,7 +120,7 @@ def start(
     deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None or time.monotonic() > deadline:
-            stop(process)
+            stop_process_group(process, timeout=30)
             raise RuntimeError((scratch / "serve.log").read_text()[-2000:])
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2):
@@ -158,16 +136,6 @@ def start(
             break
         last = now
     return process, port
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def split(held: Counter[int], workers: int) -> list[int]:
@@ -220,7 +188,7 @@ def main() -> None:
                         )
                         time.sleep(0.2)  # the closed connections' ends are gone
                 finally:
-                    stop(process)
+                    stop_process_group(process, timeout=30)
                 leftovers = sorted(p.name for p in Path(folder).iterdir())
                 if [p for p in leftovers if not p.startswith(("luna.db", "serve.log"))]:
                     print(f"{name:10} left in TMPDIR after it stopped: {leftovers}")

@@ -11,12 +11,11 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from luna.bench.server import Server, free_port, luna_command
+from luna.bench.server import Server, free_port, luna_command, socket_holders
 from tests.live import wait_until_up
 
 BURST = 32
@@ -31,20 +30,6 @@ def sockets_on_port(port: int, state: str) -> dict[str, int]:
         if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
             found[fields[9]] = int(fields[2].split(":")[1], 16)
     return found
-
-
-def holders(inodes: set[str], pids: list[int]) -> Counter[int]:
-    """How many of the sockets `inodes` each process holds."""
-    held: Counter[int] = Counter()
-    for pid in pids:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inodes:
-                held[pid] += 1
-    return held
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
@@ -69,7 +54,7 @@ def test_two_workers_each_listen_both_serve_and_the_server_stops_cleanly(tmp_pat
             assert time.monotonic() < deadline, "a worker never listened"
             time.sleep(0.05)
         listening = set(sockets_on_port(server.port, LISTEN))
-        assert holders(listening, workers) == dict.fromkeys(workers, 1)
+        assert socket_holders(listening, workers) == dict.fromkeys(workers, 1)
 
         connections = [
             socket.create_connection(("127.0.0.1", server.port), 10) for _ in range(BURST)
@@ -85,7 +70,7 @@ def test_two_workers_each_listen_both_serve_and_the_server_stops_cleanly(tmp_pat
                 for inode, client in sockets_on_port(server.port, ESTABLISHED).items()
                 if client in clients
             }
-            served = holders(ours, workers)
+            served = socket_holders(ours, workers)
         finally:
             for connection in connections:
                 connection.close()
@@ -174,7 +159,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path):
             workers = server.worker_pids()
             if len(workers) == 2 and killed not in workers:
                 listening = set(sockets_on_port(server.port, LISTEN))
-                if holders(listening, workers) == dict.fromkeys(workers, 1):
+                if socket_holders(listening, workers) == dict.fromkeys(workers, 1):
                     break
             assert time.monotonic() < deadline, "the worker was not replaced"
             time.sleep(0.1)

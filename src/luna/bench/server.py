@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 
@@ -93,13 +94,7 @@ class Server:
         if process is None:
             return
         self.process = None
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_group(process, timeout=20)
         self._log.close()
 
     def worker_pids(self) -> list[int]:
@@ -177,3 +172,32 @@ def rss_bytes(pid: int) -> int | None:
         if line.startswith(b"VmRSS:"):
             return int(line.split()[1]) * 1024
     return None
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM to the process's group (a server and its workers), SIGKILL after `timeout`."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def socket_holders(inodes: set[str], pids: list[int]) -> Counter[int]:
+    """How many of the sockets `inodes` (from /proc/net/tcp) each process holds (Linux)."""
+    held: Counter[int] = Counter()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                held[pid] += 1
+    return held
