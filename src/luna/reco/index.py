@@ -195,9 +195,9 @@ class VenueIndex:
         self._reloading = False
 
     def snapshot(self, session: Session) -> VenueSnapshot:
-        """The snapshot to score with, for work on a session (group recommendations, the
-        learned ranker); `session` is used when every request reloads, so the snapshot and
-        the person's own data come from one transaction."""
+        """The snapshot to score with: the window's, without waiting (a stale one starts its
+        reload in the background); `session` is used when every request reloads, so the
+        snapshot and the person's own data come from one transaction."""
         if self.refresh_seconds <= 0:
             return load_snapshot(session)
         return self._windowed()
@@ -219,17 +219,14 @@ class VenueIndex:
         if self.refresh_seconds > 0 and self._current is None:
             self._reload_in_background(int(self._clock() // self.refresh_seconds))
 
-    def _window_cutoff(self, window: int) -> datetime:
-        return window_cutoff(window, self.refresh_seconds)
-
     def _load(self, window: int) -> VenueSnapshot:
         started = time.perf_counter()
         with self._session_factory() as session:
             counts = interaction_repository.popularity_at_window(
                 session,
                 window,
-                self._window_cutoff(window),
-                self._window_cutoff(window - 1),
+                window_cutoff(window, self.refresh_seconds),
+                window_cutoff(window - 1, self.refresh_seconds),
                 COUNT_ALL_EVERY_WINDOWS,
             )
             session.commit()  # stored for the other processes
