@@ -70,6 +70,9 @@ def queue_connector(settings: Settings, concurrency: int) -> Any:
         kwargs={"options": f"-c search_path={QUEUE_SCHEMA} -c timezone=UTC"},
         min_size=1,
         max_size=concurrency + 3,  # the jobs' queries, LISTEN and the heartbeat
+        # Give up a reconnect attempt after 2 s and start afresh, instead of psycopg_pool's
+        # doubling backoff (1, 2, 4, 8 s): jobs resume within a second of a database restart.
+        reconnect_timeout=2.0,
     )
 
 
@@ -117,8 +120,9 @@ class BookingRunner:
                 concurrency=self.concurrency,
                 wait=True,
                 listen_notify=True,
-                # New jobs arrive by LISTEN/NOTIFY; polling catches re-queued ones.
-                fetch_job_polling_interval=min(5.0, self.settings.luna_booking_sweep_seconds),
+                # New jobs arrive by LISTEN/NOTIFY; polling catches re-queued ones and
+                # those whose notification an outage lost (one cheap query a second).
+                fetch_job_polling_interval=min(1.0, self.settings.luna_booking_sweep_seconds),
                 delete_jobs="successful",  # booking_jobs keeps the record
                 additional_context={"luna": self.resources},
                 install_signal_handlers=install_signal_handlers,
