@@ -35,16 +35,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from luna.geo import distances_km
 from luna.heap import freeze_long_lived
-from luna.interactions import repository as interaction_repository
+from luna.interactions import popularity_repository
 from luna.reco import heuristic, reasons
 from luna.reco.heuristic import Engagement
+from luna.reco.popularity import popularity_at_window
 from luna.venues import repository as venue_repository
 
 logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
 # A window's popularity is the window before's plus what was recorded in between, computed
-# once for every process (luna.interactions.repository.popularity_at_window); every this many
+# once for every process (luna.reco.popularity.popularity_at_window); every this many
 # windows it is counted from every interaction instead.
 COUNT_ALL_EVERY_WINDOWS = 10
 # (id, name, category, lat, lng, price_level, rating), as venues.repository.candidate_rows
@@ -222,7 +223,7 @@ class VenueIndex:
     def _load(self, window: int) -> VenueSnapshot:
         started = time.perf_counter()
         with self._session_factory() as session:
-            counts = interaction_repository.popularity_at_window(
+            counts = popularity_at_window(
                 session,
                 window,
                 window_cutoff(window, self.refresh_seconds),
@@ -276,5 +277,5 @@ def load_snapshot(session: Session) -> VenueSnapshot:
     return VenueSnapshot.build(
         0,
         venue_repository.candidate_rows(session),
-        interaction_repository.positive_counts_by_venue(session),
+        popularity_repository.positive_counts_by_venue(session),
     )
