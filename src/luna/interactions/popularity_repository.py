@@ -30,9 +30,8 @@ def positive_counts_by_venue(
     """Positive interactions per venue, all users (global popularity); with
     `recorded_before`, only those Luna recorded (created_at) before that time.
 
-    On PostgreSQL without parallel workers, for this transaction: at S3 the count scans 4M
-    rows, and in parallel it took every core for 0.5 s while every request in flight waited
-    (the venue index's workers reload once a window, all at the same moment)."""
+    On PostgreSQL without parallel workers, for this transaction: a parallel scan of every
+    interaction takes every core, and every request in flight waits (docs/performance.md)."""
     if _on_postgres(session):
         session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     stmt = select(Interaction.venue_id, func.count()).where(_is_positive)

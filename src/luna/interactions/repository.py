@@ -49,8 +49,8 @@ def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 # A batch on PostgreSQL: COPY into a table of this transaction, then every check and write in
-# SQL from there. Python's share is formatting the COPY text: through arrays of parameters
-# or psycopg's per-row write_row, the same 5,000 items cost four times the CPU here.
+# SQL from there; Python only formats the COPY text, the least CPU of the ways tried
+# (docs/performance.md, "Writes").
 _STAGE_BATCH = """
     CREATE TEMPORARY TABLE interaction_batch (
         n integer, id uuid, user_id uuid, venue_id uuid, interaction_type varchar(16),

@@ -8,15 +8,15 @@ next recommendation.
 
 Windows are aligned to the clock (window n starts at n * T), and the snapshot of window n
 counts the interactions recorded before n * T - GRACE_SECONDS. The first process to reach a
-window computes these counts, as window n - 1's plus those recorded between the two cuts, and
-stores them in the database (`popularity_windows`); every other process reads them, so all
-hold the same counts, whenever they loaded them, and answer the same. The grace covers write
-transactions still open at the cut; one that commits later still is counted at the next full
-count (every COUNT_ALL_EVERY_WINDOWS windows, or after a person's deletion or a bulk import).
-Popularity thus lags by at most one window plus the grace plus the reload (tens of
-milliseconds; a full count, about half a second at 4 million interactions); a new, changed or
-deleted venue reaches the index at the next window too. Reloads run in a background thread:
-requests keep using the previous snapshot meanwhile.
+window computes these counts (`luna.reco.popularity`), as window n - 1's plus those recorded
+between the two cuts, and stores them in the database (`popularity_windows`); every other
+process reads them, so all hold the same counts, whenever they loaded them, and answer the
+same. The grace covers write transactions still open at the cut; one that commits later still
+is counted at the next full count (every COUNT_ALL_EVERY_WINDOWS windows, or after a person's
+deletion or a bulk import). Popularity thus lags by at most one window plus the grace plus the
+reload (its cost: docs/performance.md); a new, changed or deleted venue reaches the index at
+the next window too. Reloads run in a background thread: requests keep using the previous
+snapshot meanwhile.
 """
 
 import dataclasses
@@ -231,8 +231,8 @@ class VenueIndex:
                 COUNT_ALL_EVERY_WINDOWS,
             )
             session.commit()  # stored for the other processes
-            # Reading 20,000 venues (UUIDs, names) and building their arrays held the GIL for
-            # ~100 ms of each reload at S3; their digest is computed by the database.
+            # The catalog is read and its arrays built (holding the GIL) only when it changed;
+            # the database computes its digest.
             digest = venue_repository.catalog_digest(session)
             current = self._current
             if digest is not None and current is not None and current.catalog_digest == digest:
