@@ -166,8 +166,9 @@ class PersonView:
         x = np.maximum(grid.lng_bounds[0][:, None] - lng, lng - grid.lng_bounds[1][:, None])
         y = np.maximum(y, 0.0) * KM_PER_DEGREE_LAT
         x = np.maximum(x, 0.0) * (KM_PER_DEGREE_LNG_EQUATOR * self.context.cos_lat)
-        # In float32 (exp is 4 times faster): exp(-80) is still a normal float32, so the
-        # distances are capped there (a larger bound). Rounding: well below BOUND_SLACK.
+        # In float32, where exp is cheaper (docs/evaluation.md): exp(-80) is still a normal
+        # float32, so the distances are capped there (a larger bound). Rounding: well below
+        # BOUND_SLACK.
         km = np.minimum(np.sqrt(x * x + y * y) / AREA_SCALE_KM, 80.0)
         near = np.exp(-km.astype(np.float32)) @ self.anchor_weight.astype(np.float32)
         return near * np.float32(1 + BOUND_SLACK)
