@@ -24,7 +24,8 @@ from luna.learning.candidates import candidate_positions
 from luna.learning.catalog import build_catalog
 from luna.learning.data import WEEK, load_foursquare
 from luna.learning.evaluate import baseline_scorer, evaluate_model
-from luna.learning.features import FEATURE_NAMES, person_features
+from luna.learning.features import FEATURE_NAMES
+from luna.learning.person_view import person_features
 from luna.learning.ranker import EARLY_STOPPING, MAX_ROUNDS, PARAMS, cascade_scores
 from luna.learning.split import Snapshot, time_split
 from luna.learning.windows import Window, build_window

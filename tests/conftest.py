@@ -29,7 +29,7 @@ from luna.db import READ_ONLY, create_db_engine
 from luna.migrate import upgrade
 from luna.models import Base
 from luna.reco.index import RELOAD_THREAD
-from luna.reco.learned import REBUILD_THREAD, WARM_UP_THREAD
+from luna.reco.learned_context import REBUILD_THREAD, WARM_UP_THREAD
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", "postgresql"]

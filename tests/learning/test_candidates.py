@@ -7,8 +7,9 @@ import pytest
 from luna.config import RecoSettings
 from luna.learning import candidates as stage
 from luna.learning.candidates import candidate_positions, largest, person_candidates
-from luna.learning.features import PersonHistory, PersonView, VenueTable, build_context
-from luna.learning.features import person_features as every_venue
+from luna.learning.features import PersonHistory, VenueTable, build_context
+from luna.learning.person_view import PersonView
+from luna.learning.person_view import person_features as every_venue
 from luna.learning.ranker import cascade_scores
 from luna.learning.serving import LearnedVenueRanker, top
 from tests.learning.conftest import DAY, MONDAY

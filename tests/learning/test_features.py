@@ -10,8 +10,8 @@ from luna.learning.features import (
     PersonHistory,
     VenueTable,
     build_context,
-    person_features,
 )
+from luna.learning.person_view import person_features
 from tests.learning.conftest import DAY, MONDAY
 from tests.reco.reference import venue_scores
 

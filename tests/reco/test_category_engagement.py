@@ -12,7 +12,7 @@ from sqlalchemy import Engine, Uuid, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from luna.bulk import import_directory
-from luna.interactions import repository as interaction_repository
+from luna.interactions import consistency_repository
 from luna.models import CategoryEngagement
 from luna.models.base import UTCDateTime, utcnow, uuid7
 from tests.factories import connect, create_user, create_venue, interact
@@ -34,7 +34,7 @@ def stored(engine: Engine) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
 
 def recomputed(engine: Engine) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
     with Session(engine) as session:
-        return interaction_repository.category_engagement_from_interactions(session)
+        return consistency_repository.category_engagement_from_interactions(session)
 
 
 def nonzero(totals: dict[tuple[uuid.UUID, str], tuple[int, int]]) -> dict:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from luna.interactions.repository import positive_counts_by_venue
+from luna.interactions.popularity_repository import positive_counts_by_venue
 from luna.reco.index import GRACE_SECONDS, VenueIndex
 from tests.factories import create_user, create_venue, interact
 from tests.live import start_luna_serve

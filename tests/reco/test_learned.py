@@ -164,7 +164,7 @@ def test_context_is_built_once_per_snapshot_and_rebuilt_in_the_background(monkey
     import threading
     import uuid
 
-    from luna.reco import learned
+    from luna.reco import learned_context
     from luna.reco.index import VenueSnapshot
 
     built = []
@@ -176,23 +176,23 @@ def test_context_is_built_once_per_snapshot_and_rebuilt_in_the_background(monkey
         built.append((session, snapshot.window))
         return f"context {snapshot.window}/{len(snapshot)}"
 
-    monkeypatch.setattr(learned, "build_snapshot_context", fake_build)
+    monkeypatch.setattr(learned_context, "build_snapshot_context", fake_build)
     rows = [(uuid.UUID(int=i), f"v{i}", "bar", 40.0, -74.0, None, None) for i in range(3)]
 
     def snapshot(window, n=3):
         return VenueSnapshot.build(window, rows[:n], {})
 
     now = [0.0]
-    venues = learned.LearnedVenues(None, _FakeFactory, clock=lambda: now[0])  # type: ignore[arg-type]
+    venues = learned_context.LearnedVenues(None, _FakeFactory, clock=lambda: now[0])  # type: ignore[arg-type]
     first = snapshot(1)
     assert venues.context("request", first) == "context 1/3"
     assert venues.context("request", first) == "context 1/3"
     assert venues.context("request", snapshot(1)) == "context 1/3"  # window 1 loaded again
     assert built == [("request", 1)]
-    now[0] = learned.CONTEXT_MAX_AGE_SECONDS / 2
+    now[0] = learned_context.CONTEXT_MAX_AGE_SECONDS / 2
     assert venues.context("request", snapshot(2)) == "context 1/3"  # young enough: kept
     assert built == [("request", 1)]
-    now[0] = learned.CONTEXT_MAX_AGE_SECONDS + 1
+    now[0] = learned_context.CONTEXT_MAX_AGE_SECONDS + 1
     second = snapshot(3)
     assert venues.context("request", second) == "context 1/3"  # stale while it builds
     assert venues.context("request", second) == "context 1/3"  # one build at a time
@@ -203,7 +203,7 @@ def test_context_is_built_once_per_snapshot_and_rebuilt_in_the_background(monkey
     assert venues.context("request", second) == "context 3/3"
     assert built == [("request", 1), ("background", 3)]
     assert venues.context("request", snapshot(4, n=2)) == "context 4/2"  # catalog changed
-    zero = learned.LearnedVenues(ranker=None, session_factory=_FakeFactory)  # type: ignore[arg-type]
+    zero = learned_context.LearnedVenues(ranker=None, session_factory=_FakeFactory)  # type: ignore[arg-type]
     built.clear()
     for _ in range(2):
         zero.context("request", snapshot(0))
@@ -269,7 +269,7 @@ def test_person_rows_become_the_history_and_engagement_of_the_heuristic(monkeypa
     from datetime import UTC, datetime, timedelta
 
     from luna.errors import NotFound
-    from luna.reco import learned
+    from luna.reco import learned, learned_context
     from luna.reco.index import OwnEngagement, VenueSnapshot
 
     ids = [uuid.UUID(int=i) for i in range(4)]
@@ -296,8 +296,8 @@ def test_person_rows_become_the_history_and_engagement_of_the_heuristic(monkeypa
     utc.append(int((spring - timedelta(days=200)).timestamp()))
     assert history.utc.tolist() == utc
     assert (history.utc - history.local).tolist() == [5 * 3600, 4 * 3600, 4 * 3600]
-    monkeypatch.setattr(learned, "FEW_TIMES", 0)  # the catalog's path (np.unique of hours)
-    np.testing.assert_array_equal(learned.local_seconds(history.utc), history.local)
+    monkeypatch.setattr(learned_context, "FEW_TIMES", 0)  # the catalog's path (np.unique of hours)
+    np.testing.assert_array_equal(learned_context.local_seconds(history.utc), history.local)
     no_interactions = learned.person([(None, None, None, None, None, None)], snapshot)
     assert no_interactions[0] is None and len(no_interactions[1].venue) == 0
     with pytest.raises(NotFound):

@@ -11,9 +11,10 @@ from rich.console import Console
 from sqlalchemy import select, update
 
 from luna.bulk import import_directory
-from luna.interactions.repository import popularity_at_window, positive_counts_by_venue
+from luna.interactions.popularity_repository import positive_counts_by_venue
 from luna.models import PopularityWindow
 from luna.models.base import utcnow
+from luna.reco.popularity import popularity_at_window
 from tests.bulk.test_import import write_all
 from tests.factories import create_user, create_venue, interact
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from luna.interactions import repository
+from luna.interactions import consistency_repository, popularity_repository
 from luna.reco.index import window_cutoff
 
 
@@ -25,6 +25,7 @@ def find_differences(session: Session, refresh_seconds: float, limit: int) -> li
     """Up to `limit` differences per table between what is stored and a recount. Stored
     windows are checked only when the index uses windows (`refresh_seconds` > 0): only then
     is a window's cut known, and only then are they read."""
+    totals = consistency_repository.category_engagement_differences(session, limit)
     found = [
         Difference(
             "category_engagement",
@@ -32,14 +33,14 @@ def find_differences(session: Session, refresh_seconds: float, limit: int) -> li
             _totals(stored),
             _totals(recount),
         )
-        for user_id, category, stored, recount in repository.category_engagement_differences(
-            session, limit
-        )
+        for user_id, category, stored, recount in totals
     ]
-    windows = repository.stored_popularity_windows(session) if refresh_seconds > 0 else {}
+    windows = (
+        popularity_repository.stored_popularity_windows(session) if refresh_seconds > 0 else {}
+    )
     for window, counts in sorted(windows.items()):
         cutoff = window_cutoff(window, refresh_seconds)
-        recount = repository.positive_counts_by_venue(session, recorded_before=cutoff)
+        recount = popularity_repository.positive_counts_by_venue(session, recorded_before=cutoff)
         differing = sorted(
             venue
             for venue in counts.keys() | recount.keys()
@@ -60,8 +61,8 @@ def find_differences(session: Session, refresh_seconds: float, limit: int) -> li
 def repair(session: Session) -> None:
     """Recounts the totals and forgets the stored windows (the next one counts everything).
     The caller commits."""
-    repository.rebuild_category_engagement(session)
-    repository.forget_popularity_windows(session)
+    consistency_repository.rebuild_category_engagement(session)
+    popularity_repository.forget_popularity_windows(session)
 
 
 def _totals(totals: tuple[int, int]) -> str:

@@ -1,4 +1,9 @@
-"""All SQL about interactions, including the engagement aggregates the recommenders read."""
+"""All SQL about interactions themselves: recording them, a person's list, and the engagement
+aggregates the recommenders read on every request.
+
+Popularity and its stored windows are `popularity_repository`'s; the recount of the category
+totals for `luna check` is `consistency_repository`'s.
+"""
 
 import uuid
 from collections.abc import Sequence
@@ -6,18 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import (
-    Select,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    text,
-    true,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from luna.interactions.schemas import BatchItem
@@ -25,7 +19,6 @@ from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     CategoryEngagement,
     Interaction,
-    PopularityWindow,
     User,
     Venue,
 )
@@ -36,15 +29,6 @@ from luna.schemas import Page
 _is_positive = Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES)
 positive_count = func.count().filter(_is_positive)
 dwell_sum = func.coalesce(func.sum(Interaction.dwell_time_seconds), 0)
-
-
-def _on_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _insert_for(session: Session) -> Any:
-    """The INSERT construct of the session's dialect (both have ON CONFLICT)."""
-    return pg_insert if _on_postgres(session) else sqlite_insert
 
 
 _INTERACTION_COLUMNS = (
@@ -65,8 +49,8 @@ def bulk_insert(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 # A batch on PostgreSQL: COPY into a table of this transaction, then every check and write in
-# SQL from there. Python's share is formatting the COPY text: through arrays of parameters
-# or psycopg's per-row write_row, the same 5,000 items cost four times the CPU here.
+# SQL from there; Python only formats the COPY text, the least CPU of the ways tried
+# (docs/performance.md, "Writes").
 _STAGE_BATCH = """
     CREATE TEMPORARY TABLE interaction_batch (
         n integer, id uuid, user_id uuid, venue_id uuid, interaction_type varchar(16),
@@ -182,95 +166,6 @@ def list_for_user(session: Session, user_id: uuid.UUID, page: Page) -> Sequence[
     return session.scalars(stmt).all()
 
 
-def positive_counts_by_venue(
-    session: Session, recorded_before: datetime | None = None
-) -> dict[uuid.UUID, int]:
-    """Positive interactions per venue, all users (global popularity); with
-    `recorded_before`, only those Luna recorded (created_at) before that time.
-
-    On PostgreSQL without parallel workers, for this transaction: at S3 the count scans 4M
-    rows, and in parallel it took every core for 0.5 s while every request in flight waited
-    (the venue index's workers reload once a window, all at the same moment)."""
-    if _on_postgres(session):
-        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    stmt = select(Interaction.venue_id, func.count()).where(_is_positive)
-    if recorded_before is not None:
-        stmt = stmt.where(Interaction.created_at < recorded_before)
-    stmt = stmt.group_by(Interaction.venue_id)
-    return {venue_id: count for venue_id, count in session.execute(stmt)}
-
-
-# One process at a time computes a window's counts (PostgreSQL; the others wait, then read).
-_POPULARITY_LOCK = 0x6C756E61_706F70  # "luna pop"
-
-
-def popularity_at_window(
-    session: Session,
-    window_index: int,
-    cutoff: datetime,
-    previous_cutoff: datetime,
-    count_all_every: int,
-) -> dict[uuid.UUID, int]:
-    """Positive interactions per venue recorded before `cutoff`, the cut of window
-    `window_index`, the same for every server process (`PopularityWindow`): as stored, or
-    computed now and stored, from the counts of window `window_index - 1` plus what was
-    recorded from its cut (`previous_cutoff`) on. Without that window, and every
-    `count_all_every` windows (a write that committed after its window's grace is then
-    counted), from every interaction. The caller commits."""
-    if _on_postgres(session):
-        session.execute(select(func.pg_advisory_xact_lock(_POPULARITY_LOCK)))
-    stored = _stored_popularity(session, window_index)
-    if stored is not None:
-        return stored
-    previous = (
-        _stored_popularity(session, window_index - 1)
-        if window_index % count_all_every != 0
-        else None
-    )
-    if previous is None:
-        counts = positive_counts_by_venue(session, recorded_before=cutoff)
-    else:
-        counts = previous
-        recorded_between = (
-            select(Interaction.venue_id, func.count())
-            .where(
-                _is_positive,
-                Interaction.created_at >= previous_cutoff,
-                Interaction.created_at < cutoff,
-            )
-            .group_by(Interaction.venue_id)
-        )
-        for venue_id, count in session.execute(recorded_between):
-            counts[venue_id] = counts.get(venue_id, 0) + count
-    stored_now = session.execute(
-        _insert_for(session)(PopularityWindow)
-        .values(window_index=window_index, counts={v.hex: n for v, n in counts.items()})
-        .on_conflict_do_nothing()
-    )
-    session.execute(
-        delete(PopularityWindow).where(PopularityWindow.window_index < window_index - 1)
-    )
-    if stored_now.rowcount == 0:  # another process stored it first (SQLite has no lock)
-        first = _stored_popularity(session, window_index)
-        return counts if first is None else first
-    return counts
-
-
-def _stored_popularity(session: Session, window_index: int) -> dict[uuid.UUID, int] | None:
-    counts = session.scalar(
-        select(PopularityWindow.counts).where(PopularityWindow.window_index == window_index)
-    )
-    if counts is None:
-        return None
-    return {uuid.UUID(hex=venue): int(n) for venue, n in counts.items()}
-
-
-def forget_popularity_windows(session: Session) -> None:
-    """After interactions are deleted or imported (possibly recorded before a stored window's
-    cut): every process's next window counts them all again."""
-    session.execute(delete(PopularityWindow))
-
-
 _HOME_AND_ENGAGEMENT = (
     select(User.home_lat, User.home_lng, Interaction.venue_id, positive_count, dwell_sum)
     .select_from(User)
@@ -292,85 +187,6 @@ def home_and_engagement(
     home = (lat, lng) if lat is not None and lng is not None else None
     engagement = [(vid, int(pos), int(dwell)) for _, _, vid, pos, dwell in rows if vid is not None]
     return home, engagement
-
-
-def _category_totals() -> Select[Any]:
-    """(user, category, positive count, dwell) of every interaction at a venue that has a
-    category: what `category_engagement` holds (the triggers of migration b7d2e4f19a03)."""
-    return (
-        select(
-            Interaction.user_id,
-            Venue.category,
-            positive_count.label("positive_count"),
-            dwell_sum.label("dwell_seconds"),
-        )
-        .join(Venue, Venue.id == Interaction.venue_id)
-        .where(Venue.category.is_not(None))
-        .group_by(Interaction.user_id, Venue.category)
-    )
-
-
-def category_engagement_from_interactions(
-    session: Session,
-) -> dict[tuple[uuid.UUID, str], tuple[int, int]]:
-    """What `category_engagement` must hold, computed from scratch (for tests and checks)."""
-    rows = session.execute(_category_totals())
-    return {(uid, cat): (int(pos), int(dwell)) for uid, cat, pos, dwell in rows}
-
-
-def category_engagement_differences(
-    session: Session, limit: int
-) -> list[tuple[uuid.UUID, str, tuple[int, int], tuple[int, int]]]:
-    """Up to `limit` (user, category, stored totals, recounted totals) that differ, in key
-    order; a row of zeros and no row are the same."""
-    recount = _category_totals().subquery("recount")
-    stored = (
-        select(CategoryEngagement)
-        .where((CategoryEngagement.positive_count != 0) | (CategoryEngagement.dwell_seconds != 0))
-        .subquery("stored")
-    )
-    user_id = func.coalesce(stored.c.user_id, recount.c.user_id)
-    category = func.coalesce(stored.c.category, recount.c.category)
-    stored_positive = func.coalesce(stored.c.positive_count, 0)
-    stored_dwell = func.coalesce(stored.c.dwell_seconds, 0)
-    recount_positive = func.coalesce(recount.c.positive_count, 0)
-    recount_dwell = func.coalesce(recount.c.dwell_seconds, 0)
-    stmt = (
-        select(user_id, category, stored_positive, stored_dwell, recount_positive, recount_dwell)
-        .select_from(
-            stored.join(
-                recount,
-                (stored.c.user_id == recount.c.user_id) & (stored.c.category == recount.c.category),
-                full=True,
-            )
-        )
-        .where((stored_positive != recount_positive) | (stored_dwell != recount_dwell))
-        .order_by(user_id, category)
-        .limit(limit)
-    )
-    return [
-        (uid, cat, (int(sp), int(sd)), (int(rp), int(rd)))
-        for uid, cat, sp, sd, rp, rd in session.execute(stmt)
-    ]
-
-
-def rebuild_category_engagement(session: Session) -> None:
-    """Replaces every total with a recount of the interactions."""
-    session.execute(delete(CategoryEngagement))
-    session.execute(
-        insert(CategoryEngagement).from_select(
-            ["user_id", "category", "positive_count", "dwell_seconds"], _category_totals()
-        )
-    )
-
-
-def stored_popularity_windows(session: Session) -> dict[int, dict[uuid.UUID, int]]:
-    """Every stored window's counts, by window index."""
-    rows = session.execute(select(PopularityWindow.window_index, PopularityWindow.counts))
-    return {
-        index: {uuid.UUID(hex=venue): int(n) for venue, n in counts.items()}
-        for index, counts in rows
-    }
 
 
 def engagement_by_user_and_venue(

@@ -16,7 +16,9 @@ bound does not settle it, that signal is computed exactly for every venue.
 
 import numpy as np
 
-from luna.learning.features import COLUMN, PersonView, near_home
+from luna.learning.features import COLUMN
+from luna.learning.grid import near_home
+from luna.learning.person_view import PersonView
 
 # Candidates kept per signal.
 CANDIDATE_SIZES = {
@@ -142,7 +144,7 @@ def _spec_candidates(view: PersonView, allowed, everywhere) -> np.ndarray:
     rest = context.by_popularity[POPULAR_SHORTLIST : POPULAR_SHORTLIST + 1]
     popularity_bound = float(context.popularity[rest[0]]) if len(rest) else 0.0
     for km in HOME_RADII_KM if view.home is not None else (None,):
-        near = None if km is None else near_home(context, view.home, km)
+        near = None if km is None else near_home(context.grid, view.home, km)
         if km is not None and near is None:
             break
         spatial_bound = 0.0 if km is None else np.exp(-settings.spatial_decay_per_km * km)

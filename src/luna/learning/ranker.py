@@ -29,7 +29,8 @@ import numpy as np
 
 from luna.config import RecoSettings
 from luna.learning.candidates import CANDIDATE_SIZES, candidate_positions, person_candidates
-from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES, PersonView
+from luna.learning.features import COLUMN, FEATURE_NAMES, N_FEATURES
+from luna.learning.person_view import PersonView
 from luna.learning.windows import Window
 
 if TYPE_CHECKING:

@@ -24,13 +24,8 @@ import numpy as np
 
 from luna.config import RecoSettings
 from luna.learning.candidates import person_candidates
-from luna.learning.features import (
-    FEATURE_NAMES,
-    CatalogContext,
-    PersonHistory,
-    PersonView,
-    build_context,
-)
+from luna.learning.features import FEATURE_NAMES, CatalogContext, PersonHistory, build_context
+from luna.learning.person_view import PersonView
 from luna.learning.ranker import ModelFileError, RankerModel, fallback_order, load_model_file
 from luna.learning.windows import Window
 

@@ -8,15 +8,15 @@ next recommendation.
 
 Windows are aligned to the clock (window n starts at n * T), and the snapshot of window n
 counts the interactions recorded before n * T - GRACE_SECONDS. The first process to reach a
-window computes these counts, as window n - 1's plus those recorded between the two cuts, and
-stores them in the database (`popularity_windows`); every other process reads them, so all
-hold the same counts, whenever they loaded them, and answer the same. The grace covers write
-transactions still open at the cut; one that commits later still is counted at the next full
-count (every COUNT_ALL_EVERY_WINDOWS windows, or after a person's deletion or a bulk import).
-Popularity thus lags by at most one window plus the grace plus the reload (tens of
-milliseconds; a full count, about half a second at 4 million interactions); a new, changed or
-deleted venue reaches the index at the next window too. Reloads run in a background thread:
-requests keep using the previous snapshot meanwhile.
+window computes these counts (`luna.reco.popularity`), as window n - 1's plus those recorded
+between the two cuts, and stores them in the database (`popularity_windows`); every other
+process reads them, so all hold the same counts, whenever they loaded them, and answer the
+same. The grace covers write transactions still open at the cut; one that commits later still
+is counted at the next full count (every COUNT_ALL_EVERY_WINDOWS windows, or after a person's
+deletion or a bulk import). Popularity thus lags by at most one window plus the grace plus the
+reload (its cost: docs/performance.md); a new, changed or deleted venue reaches the index at
+the next window too. Reloads run in a background thread: requests keep using the previous
+snapshot meanwhile.
 """
 
 import dataclasses
@@ -35,16 +35,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from luna.geo import distances_km
 from luna.heap import freeze_long_lived
-from luna.interactions import repository as interaction_repository
+from luna.interactions import popularity_repository
 from luna.reco import heuristic, reasons
 from luna.reco.heuristic import Engagement
+from luna.reco.popularity import popularity_at_window
 from luna.venues import repository as venue_repository
 
 logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 2.0
 # A window's popularity is the window before's plus what was recorded in between, computed
-# once for every process (luna.interactions.repository.popularity_at_window); every this many
+# once for every process (luna.reco.popularity.popularity_at_window); every this many
 # windows it is counted from every interaction instead.
 COUNT_ALL_EVERY_WINDOWS = 10
 # (id, name, category, lat, lng, price_level, rating), as venues.repository.candidate_rows
@@ -222,7 +223,7 @@ class VenueIndex:
     def _load(self, window: int) -> VenueSnapshot:
         started = time.perf_counter()
         with self._session_factory() as session:
-            counts = interaction_repository.popularity_at_window(
+            counts = popularity_at_window(
                 session,
                 window,
                 window_cutoff(window, self.refresh_seconds),
@@ -230,8 +231,8 @@ class VenueIndex:
                 COUNT_ALL_EVERY_WINDOWS,
             )
             session.commit()  # stored for the other processes
-            # Reading 20,000 venues (UUIDs, names) and building their arrays held the GIL for
-            # ~100 ms of each reload at S3; their digest is computed by the database.
+            # The catalog is read and its arrays built (holding the GIL) only when it changed;
+            # the database computes its digest.
             digest = venue_repository.catalog_digest(session)
             current = self._current
             if digest is not None and current is not None and current.catalog_digest == digest:
@@ -276,5 +277,5 @@ def load_snapshot(session: Session) -> VenueSnapshot:
     return VenueSnapshot.build(
         0,
         venue_repository.candidate_rows(session),
-        interaction_repository.positive_counts_by_venue(session),
+        popularity_repository.positive_counts_by_venue(session),
     )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from luna.agent import flow
 from luna.agent.providers.registry import ProviderRegistry
 from luna.errors import Conflict, NotFound
-from luna.interactions import repository as interaction_repository
+from luna.interactions import popularity_repository
 from luna.models import User
 from luna.models.base import utcnow
 from luna.plans import repository as plan_repository
@@ -83,5 +83,5 @@ def delete_user(session: Session, user_id: uuid.UUID, providers: ProviderRegistr
         flow.cancel(session, plan, providers)
     repository.delete(session, user)
     # Their interactions go with them (cascade): popularity is counted afresh.
-    interaction_repository.forget_popularity_windows(session)
+    popularity_repository.forget_popularity_windows(session)
     session.flush()
