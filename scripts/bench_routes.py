@@ -25,8 +25,11 @@ import contextlib
 import statistics
 from pathlib import Path
 
-from luna.bench import runner, synthetic
-from luna.bench.server import Server
+from luna.bench import synthetic
+from luna.bench.measure import drive
+from luna.bench.options import BenchOptions
+from luna.bench.routes import ROUTES, prepare_requests
+from luna.bench.server import Server, server_env
 
 
 def main() -> None:
@@ -46,31 +49,31 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1, help="servers started per checkout")
     args = parser.parse_args()
-    options = runner.BenchOptions(
+    options = BenchOptions(
         scales=["S3"], out=args.out, duration=args.duration, connections=args.connections
     )
     (options.out / "logs").mkdir(parents=True, exist_ok=True)
-    env = runner.server_env(options, args.database_url)
+    env = server_env(args.database_url, options.write_rate_limit)
     sample = synthetic.load_sample(args.world)
-    scripts = runner.prepare_requests(options, args.world.name, sample, env["LUNA_JWT_SECRET"])
-    routes = {route.key: route for route in runner.ROUTES}
+    scripts = prepare_requests(
+        options.out / "wrk" / args.world.name, sample, env["LUNA_JWT_SECRET"], options.seed
+    )
+    routes = {route.key: route for route in ROUTES}
     checkouts = [item.split("=", 1) for item in args.checkout] or [["", ""]]
     # (route, mode) -> checkout -> its rows, in the order measured
     rows: dict[tuple[str, str], dict[str, list[dict]]] = {}
     with contextlib.ExitStack() as stack:
         servers = []
         for name, path in checkouts:
-            server_env = dict(env)
+            checkout_env = dict(env)
             if path:
-                server_env["PYTHONPATH"] = str((Path(path) / "src").resolve())
+                checkout_env["PYTHONPATH"] = str((Path(path) / "src").resolve())
             log = options.out / "logs" / f"serve-{name or 'installed'}.log"
-            servers.append((name, stack.enter_context(Server(server_env, options.workers, log))))
+            servers.append((name, stack.enter_context(Server(checkout_env, options.workers, log))))
         for round_ in range(1, args.rounds + 1):
             for key in args.routes.split(","):
                 for name, server in servers:
-                    for row in runner.drive(
-                        options, args.world.name, routes[key], server, scripts[key]
-                    ):
+                    for row in drive(options, args.world.name, routes[key], server, scripts[key]):
                         rows.setdefault((key, row["mode"]), {}).setdefault(name, []).append(row)
                         label = f"{name} round {round_} " if name else ""
                         print(f"{label}{_line(key, row)}", flush=True)

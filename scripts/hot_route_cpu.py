@@ -28,8 +28,8 @@ from sqlalchemy import text
 
 from luna.app import create_app
 from luna.auth.tokens import issue_token
-from luna.bench.runner import ADMIN_SUBJECT as ADMIN
-from luna.bench.runner import BATCH_SIZE
+from luna.bench.routes import ADMIN_SUBJECT as ADMIN
+from luna.bench.routes import BATCH_SIZE
 from luna.config import Settings
 
 

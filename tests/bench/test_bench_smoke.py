@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from luna.bench.runner import ROUTES
+from luna.bench.routes import ROUTES
 from luna.bench.wrk import INSTALL_HINT
 from luna.cli import app as cli_app
 from tests.conftest import postgres_admin_url

@@ -57,8 +57,9 @@ def bench(
 ) -> None:
     """Benchmark the hot routes on synthetic worlds: generate, import, serve, load with wrk;
     print a table, write OUT/bench.json and OUT/bench.png (README "Benchmarks")."""
+    from luna.bench.options import BenchOptions
     from luna.bench.report import plot, print_report
-    from luna.bench.runner import BenchOptions, run_bench
+    from luna.bench.runner import run_bench
     from luna.bench.wrk import WrkMissing
 
     console = Console(stderr=True)

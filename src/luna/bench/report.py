@@ -1,11 +1,65 @@
-"""The benchmark's table (Rich) and plot (matplotlib, PNG)."""
+"""The benchmark's results: bench.json (with the run's machine and settings), the table (Rich)
+and the plot (matplotlib, PNG)."""
 
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from luna.bench import synthetic
+from luna.bench.options import BenchOptions
+
 MIB = 1024 * 1024
+
+
+def load_previous(path: Path, merge: bool) -> dict:
+    """The results already in `path` when merging (other scales are kept), else none."""
+    if merge and path.exists():
+        previous = json.loads(path.read_text())
+        previous.setdefault("scales", {})
+        # Files written while the service had a reference engine also hold its runs.
+        for scale in previous["scales"].values():
+            scale["runs"] = [r for r in scale["runs"] if r.pop("engine", "default") == "default"]
+            scale.pop("speedups", None)
+        return previous
+    return {"scales": {}}
+
+
+def meta(options: BenchOptions) -> dict:
+    """What the figures depend on besides the code: the machine and the run's settings."""
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "duration_seconds": options.duration,
+        "warmup_seconds": options.warmup_seconds,
+        "connections": options.connections,
+        "workers": options.workers,
+        "wrk_threads": options.wrk_threads,
+        "seed": options.seed,
+        "write_rate_limit": options.write_rate_limit,
+        "log_level": "WARNING",
+        "routes": {route.key: route.label for route in options.routes},
+    }
+
+
+def write_json(path: Path, results: dict) -> None:
+    """bench.json, its scales in size order."""
+    ordered = dict(results)
+    ordered["scales"] = {
+        name: results["scales"][name]
+        for name in sorted(results["scales"], key=lambda n: list(synthetic.SCALES).index(n))
+    }
+    path.write_text(json.dumps(ordered, indent=2) + "\n")
 
 
 def print_report(results: dict, console: Console) -> None:
@@ -117,6 +171,16 @@ def plot(results: dict, path: Path) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
 
 
 def _find(runs: list[dict], route: str, mode: str) -> dict | None:

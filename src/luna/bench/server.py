@@ -1,6 +1,7 @@
 """`luna serve` (and `luna import`) as child processes of the benchmark, and their memory."""
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
+
+from luna.bench import BENCH_WRITE_RATE_LIMIT
 
 
 def free_port() -> int:
@@ -35,6 +38,24 @@ def run_import(directory: Path, env: dict[str, str], log_path: Path) -> float:
         tail = log_path.read_text()[-2000:]
         raise RuntimeError(f"luna import failed (exit {done.returncode}); log {log_path}:\n{tail}")
     return seconds
+
+
+def server_env(database_url: str, write_rate_limit: str = BENCH_WRITE_RATE_LIMIT) -> dict[str, str]:
+    """The benchmarked server's environment: authentication on, with a random secret."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        LUNA_AUTH="on",
+        LUNA_ENV="development",
+        LUNA_JWT_SECRET=secrets.token_urlsafe(36),
+        LUNA_WRITE_RATE_LIMIT=write_rate_limit,
+        LUNA_RATE_LIMIT_STORAGE="memory://",
+        LUNA_SHUTDOWN_GRACE_SECONDS="2",
+        # Warnings and errors only: a log line per request would be part of the measurement.
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # luna serve makes a fresh one per server
+    return env
 
 
 class Server:
