@@ -13,7 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
+
+def _repository_data() -> Path:
+    """The repository's own `data/` folder, the one place that says where the check-ins are.
+
+    Found from this file (src/luna/learning/data.py, three levels below the repository's root):
+    `uv sync` installs Luna editable, so this holds from any working directory. An install that
+    copied the package elsewhere falls back to `data/` under the working directory (the
+    repository's root, where the README's commands run).
+    """
+    beside_src = Path(__file__).resolve().parents[3] / "data"
+    return beside_src if beside_src.is_dir() else Path("data")
+
+
+DEFAULT_DATA = _repository_data()
 DEFAULT_CHECKINS = DEFAULT_DATA / "foursquare_nyc_checkins.csv.gz"
 DAY = 86_400
 WEEK = 7 * DAY
@@ -71,7 +84,7 @@ def _epoch(text: str) -> int:
 
 
 def load_foursquare(path: Path = DEFAULT_CHECKINS, max_users: int | None = None) -> CheckinLog:
-    """Reads the Foursquare NYC file (see shared/data/README.md).
+    """Reads the Foursquare NYC file (see data/README.md).
 
     Exact duplicate rows are dropped (215 in the file). A venue's place and category are those
     of its first check-in (some venues appear with slightly different coordinates).
