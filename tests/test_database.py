@@ -4,6 +4,7 @@ client noticing, and a database that cannot be reached is a prompt 503 with Retr
 import time
 
 import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -48,3 +49,13 @@ def test_an_unreachable_database_is_a_prompt_503_with_retry_after(path):
     assert response.status_code == 503, response.text
     assert int(response.headers["Retry-After"]) >= 1
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_blocking_work_runs_on_as_many_threads_as_configured(settings):
+    """LUNA_REQUEST_THREADS sizes the serving loop's thread pool (anyio's default is 40)."""
+    settings = settings.model_copy(update={"luna_request_threads": 3})
+    with TestClient(create_app(settings)) as client:
+        tokens = client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)
+        assert client.get("/health/live").status_code == 200
+    assert tokens == 3

@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 
@@ -70,6 +71,11 @@ OPENAPI_TAGS = [
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Requests' blocking work runs on this event loop's thread pool (anyio's limiter, 40
+    # threads by default): LUNA_REQUEST_THREADS of them.
+    to_thread.current_default_thread_limiter().total_tokens = (
+        app.state.settings.luna_request_threads
+    )
     # The venue index (and the learned ranker's context) load in the background, so the
     # first recommendation does not wait for them; booking jobs run in-process
     # (luna/agent/worker.py).
