@@ -4,13 +4,13 @@ client noticing, and a database that cannot be reached is a prompt 503 with Retr
 import time
 
 import pytest
-from anyio import to_thread
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from luna.app import create_app
 from luna.config import Settings
 from luna.db import APPLICATION_NAME
+from luna.reco import service as reco_service
 from tests.factories import create_user, create_venue
 
 postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -51,11 +51,20 @@ def test_an_unreachable_database_is_a_prompt_503_with_retry_after(path):
     assert response.json()["detail"]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_blocking_work_runs_on_as_many_threads_as_configured(settings):
-    """LUNA_REQUEST_THREADS sizes the serving loop's thread pool (anyio's default is 40)."""
-    settings = settings.model_copy(update={"luna_request_threads": 3})
-    with TestClient(create_app(settings)) as client:
-        tokens = client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)
-        assert client.get("/health/live").status_code == 200
-    assert tokens == 3
+def test_the_hot_routes_run_on_their_own_threads(settings, monkeypatch):
+    """LUNA_HOT_ROUTE_THREADS bounds the hot routes' work; other routes keep anyio's pool."""
+    settings = settings.model_copy(update={"luna_hot_route_threads": 3})
+    app = create_app(settings)
+    limiter = app.state.hot_route_threads
+    borrowed = []
+
+    def recommend(*args, **kwargs):
+        borrowed.append(limiter.borrowed_tokens)
+        return []
+
+    monkeypatch.setattr(reco_service, "recommend_venues", recommend)
+    with TestClient(app) as client:
+        me = create_user(client, home_lat=40.7, home_lng=-74.0)
+        assert client.get(f"/reco/venues/{me['id']}").json() == []
+    assert limiter.total_tokens == 3
+    assert borrowed == [1]

@@ -4,7 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import to_thread
+from anyio import CapacityLimiter
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 
@@ -71,11 +71,6 @@ OPENAPI_TAGS = [
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Requests' blocking work runs on this event loop's thread pool (anyio's limiter, 40
-    # threads by default): LUNA_REQUEST_THREADS of them.
-    to_thread.current_default_thread_limiter().total_tokens = (
-        app.state.settings.luna_request_threads
-    )
     # The venue index (and the learned ranker's context) load in the background, so the
     # first recommendation does not wait for them; booking jobs run in-process
     # (luna/agent/worker.py).
@@ -104,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.hot_route_threads = CapacityLimiter(settings.luna_hot_route_threads)
     app.state.venue_index = VenueIndex(
         app.state.session_factory, settings.venue_index_refresh_seconds
     )

@@ -82,10 +82,10 @@ class Settings(BaseSettings):
     # budget"): the pool, and how many more it may open for a burst.
     luna_db_pool_size: int = Field(10, ge=1, le=500)
     luna_db_pool_overflow: int = Field(5, ge=0, le=500)
-    # Requests' blocking work (sessions, ranking) running at once per server process: the
-    # thread pool's size. More threads than this only contend for the GIL (docs/performance.md,
-    # "Threads").
-    luna_request_threads: int = Field(8, ge=1, le=200)
+    # The hot routes' work (luna.db.run_read_only / run_in_transaction: one thread hop each)
+    # running at once per server process; more threads only contend for the GIL
+    # (docs/performance.md, "Threads").
+    luna_hot_route_threads: int = Field(8, ge=1, le=200)
     # `luna serve` runs booking jobs in-process; off leaves them to `luna worker` processes.
     luna_jobs_in_process: bool = True
     # Booking jobs run at once: by each server process (in-process), by each `luna worker`.

@@ -8,10 +8,10 @@ told "saved" for a write whose commit then failed.
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from luna.config import Settings
 
@@ -109,7 +109,10 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def run_read_only(request: Request, work: Callable[[Session], T]) -> T:
-    """Run `work` with a read-only session of its own, in one worker-thread hop.
+    """Run `work` with a read-only session of its own, in one hop to one of the hot routes'
+    threads (LUNA_HOT_ROUTE_THREADS; a session that holds its connection across hops, as
+    `SessionDep` does, must not wait for these, or a burst could hold every connection while
+    every thread waits for one).
 
     For the hottest GET routes: a sync endpoint with `SessionDep` (a sync generator
     dependency) costs three thread hops per request, which at a few thousand requests per
@@ -124,12 +127,13 @@ async def run_read_only(request: Request, work: Callable[[Session], T]) -> T:
             session.connection(execution_options=_READ_ONLY_OPTIONS[session.bind.dialect.name])
             return work(session)
 
-    return await run_in_threadpool(run)
+    return await to_thread.run_sync(run, limiter=request.app.state.hot_route_threads)
 
 
 async def run_in_transaction(request: Request, work: Callable[[Session], T]) -> T:
-    """Run `work` and commit, in one worker-thread hop (the hot write routes; same rules as
-    `get_session`: the commit happens before the response, a failure rolls everything back)."""
+    """Run `work` and commit, in one hop to the hot routes' threads (the hot write routes; same
+    rules as `get_session`: the commit happens before the response, a failure rolls everything
+    back)."""
     factory: sessionmaker[Session] = request.app.state.session_factory
 
     def run() -> T:
@@ -142,4 +146,4 @@ async def run_in_transaction(request: Request, work: Callable[[Session], T]) -> 
                 session.rollback()
                 raise
 
-    return await run_in_threadpool(run)
+    return await to_thread.run_sync(run, limiter=request.app.state.hot_route_threads)
