@@ -4,7 +4,7 @@ from functools import lru_cache
 from typing import Annotated, Literal
 
 from limits import parse
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./luna.db"
@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # missing or broken model file means a logged warning and the heuristic).
     luna_venue_model: Literal["heuristic", "learned"] = "heuristic"
     luna_venue_model_path: str = "models/venue_ranker.json"
+    # The service's clock for recommendations (luna.clock): recency counts from a request's
+    # `at`, else from this time when set (ISO-8601 with an offset), else from the wall clock.
+    luna_clock: AwareDatetime | None = None
     reco: RecoSettings = Field(default_factory=RecoSettings)
 
     @field_validator("database_url")

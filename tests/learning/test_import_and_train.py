@@ -93,3 +93,47 @@ def test_luna_eval_end_to_end(checkins_file, tmp_path):
     assert (tmp_path / "evaluation.md").read_text().startswith("**all future visits**")
     assert (tmp_path / "evaluation.png").read_bytes()[:4] == b"\x89PNG"
     assert load_model_file(tmp_path / "venue_ranker.json").boosters
+
+
+def test_luna_train_records_the_last_interaction_it_learned_from(
+    client, db_url, tmp_path, monkeypatch
+):
+    """`luna train` writes the time of the last positive interaction (like, interest) of its
+    data into the model file (here with a stand-in for the training itself)."""
+    from datetime import UTC, datetime
+
+    from luna.config import get_settings
+    from luna.learning import evaluate
+    from tests.factories import create_user, create_venue, interact
+    from tests.learning.test_model_file import tiny_model
+
+    user = create_user(client, home_lat=40.7, home_lng=-74.0)
+    venue = create_venue(client)
+    for when, kind in (
+        ("2012-04-03T18:00:00-04:00", "like"),
+        ("2012-12-15T21:10:00-05:00", "interest"),  # the last visit
+        ("2012-06-01T12:00:00+00:00", "like"),
+        ("2013-01-01T00:00:00+00:00", "view"),  # later, but not a visit
+    ):
+        interact(client, user["id"], venue["id"], kind, occurred_at=when)
+    seen = {}
+
+    def train_from_log(log, homes, seed, console):
+        seen["events"] = len(log)
+        model = tiny_model()
+        model.metrics = {"learned": {"all": {"ndcg@10": 0.3}, "new": {"ndcg@10": 0.1}}}
+        return model
+
+    monkeypatch.setattr(evaluate, "train_from_log", train_from_log)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        path = tmp_path / "model.json"
+        result = CliRunner().invoke(app, ["train", "--out", str(path)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert seen == {"events": 3}
+    last = datetime(2012, 12, 16, 2, 10, tzinfo=UTC)
+    assert load_model_file(path).last_interaction_at == last
+    assert json.loads(path.read_text())["last_interaction_at"] == "2012-12-16T02:10:00+00:00"

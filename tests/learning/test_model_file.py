@@ -128,3 +128,29 @@ def test_trees_that_do_not_compile_are_walked_by_lightgbm(monkeypatch, caplog):
         assert not model.compile()
     assert "not compiled" in caplog.text and model.compiled == {}
     assert np.array_equal(model.predict(rows), model.boosters["all"].predict(rows))
+
+
+def test_the_model_file_records_the_last_interaction_time(tmp_path):
+    """Written when known (`luna train`), null otherwise; a file written before the field
+    existed still loads; a value that is not an aware time is refused."""
+    from datetime import datetime, timedelta, timezone
+
+    model = tiny_model()
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert json.loads(path.read_text())["last_interaction_at"] is None
+    assert load_model_file(path).last_interaction_at is None
+    last = datetime(2012, 12, 15, 23, 59, 30, tzinfo=timezone(timedelta(hours=-5)))
+    model.last_interaction_at = last
+    model.save(path)
+    document = json.loads(path.read_text())
+    assert document["last_interaction_at"] == "2012-12-16T04:59:30+00:00"
+    loaded = load_model_file(path).last_interaction_at
+    assert loaded == last and loaded.tzinfo is not None
+    older = {k: v for k, v in document.items() if k != "last_interaction_at"}
+    path.write_text(json.dumps(older))
+    assert load_model_file(path).last_interaction_at is None
+    for bad in ("yesterday", "2012-12-16T04:59:30", 1355633970):
+        path.write_text(json.dumps(dict(document, last_interaction_at=bad)))
+        with pytest.raises(ModelFileError, match="last_interaction_at"):
+            load_model_file(path)

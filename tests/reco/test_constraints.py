@@ -198,7 +198,11 @@ def test_docs_list_every_constraint_as_a_query_parameter(client):
         "exclude_visited": "query",
         "near_lat": "query",
         "near_lng": "query",
+        "at": "query",
         "limit": "query",
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 100 and limit["required"] is False
+    at = next(p for p in operation["parameters"] if p["name"] == "at")
+    assert at["required"] is False and "offset" in at["description"]
+    assert {"type": "string", "format": "date-time"} in at["schema"]["anyOf"]

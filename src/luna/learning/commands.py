@@ -1,5 +1,6 @@
 """Bodies of `luna eval`, `luna train` and `luna import-checkins` (registered in luna.cli)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -59,13 +60,18 @@ def train(
     except ValueError as exc:
         console.print(f"[red]Training failed:[/red] {exc}")
         raise typer.Exit(code=1) from exc
+    # What the data's "now" was: serving a replay of it wants LUNA_CLOCK near this time.
+    model.last_interaction_at = datetime.fromtimestamp(int(log.utc.max()), UTC)
     model.save(path)
     for name, result in model.metrics.items():
         console.print(
             f"{name}: NDCG@10 all visits {result['all']['ndcg@10']:.4f}, "
             f"new venues {result['new']['ndcg@10']:.4f}"
         )
-    console.print(f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it)")
+    console.print(
+        f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it); last interaction "
+        f"{model.last_interaction_at.isoformat()} (a replay of this data: set LUNA_CLOCK)"
+    )
 
 
 def import_checkins(

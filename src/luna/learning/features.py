@@ -42,7 +42,7 @@ FEATURE_NAMES = (
     "category_affinity_recent",  # same, recency-weighted
     "repeat_propensity",  # 1 - distinct venues / interactions (per person)
     "activity",  # log1p(own interactions) (per person)
-    "time_fit",  # cosine of person's and category's time-of-week profiles
+    "time_fit",  # cosine of person's (or the asked moment's) and category's time-of-week profiles
     "venue_popularity",  # log1p(positive count)
     "venue_visitors",  # log1p(distinct people)
     "venue_recent",  # log1p(interactions in the last 14 days)

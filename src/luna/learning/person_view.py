@@ -31,7 +31,11 @@ class PersonView:
         history: PersonHistory,
         now: int,
         settings: RecoSettings,
+        moment_local: int | None = None,
     ) -> None:
+        """`now`: what recency counts from (UTC epoch seconds). `moment_local`: the local
+        wall-clock seconds of the moment asked about (a request's `at`), or None: see
+        `time_fit` below."""
         self.context, self.settings, self.home = context, settings, history.home
         venues = context.venues
         visited = history.venue.astype(np.int64)
@@ -84,7 +88,15 @@ class PersonView:
         self.affinity_recent = recent_category / recent_total if recent_total else zeros
         self.repeat = 1.0 - m / len(visited) if len(visited) else 0.0
         self.activity = np.log1p(len(visited))
-        mine = np.bincount(time_bin(history.local), minlength=TIME_BINS).astype(np.float64)
+        # time_fit: the cosine of each category's time-of-week profile with the person's
+        # (every visit's bin: their habits, not the time of the request), as trained. With a
+        # moment (`at`), the moment's bin stands in for the person's profile, as `near`
+        # stands in for the home: how much of the category's visits fall in that bin.
+        if moment_local is None:
+            mine = np.bincount(time_bin(history.local), minlength=TIME_BINS).astype(np.float64)
+        else:
+            mine = np.zeros(TIME_BINS)
+            mine[int(time_bin(np.array([moment_local], dtype=np.int64))[0])] = 1.0
         profile = context.category_profile
         norms = np.linalg.norm(profile, axis=1) * np.linalg.norm(mine)
         self.time_fit = np.divide(
@@ -232,6 +244,8 @@ def person_features(
     history: PersonHistory,
     now: int,
     settings: RecoSettings,
+    moment_local: int | None = None,
 ) -> np.ndarray:
     """(n_venues, N_FEATURES) float32 matrix of every venue, columns in FEATURE_NAMES order."""
-    return PersonView(context, history, now, settings).features(np.arange(len(context.venues)))
+    view = PersonView(context, history, now, settings, moment_local)
+    return view.features(np.arange(len(context.venues)))

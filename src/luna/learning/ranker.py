@@ -10,7 +10,9 @@ Two boosters are trained: `all` (every venue a candidate, the contract's default
 (the venues the person already visited left out, for "discover something new" lists).
 
 The model file is JSON: a format name and version, the feature list the trees expect, the
-candidate sizes, the training parameters, the metrics measured when it was trained, and the
+candidate sizes, the training parameters, the metrics measured when it was trained, the time
+of the last interaction it was trained from (`last_interaction_at`, ISO-8601 UTC, written by
+`luna train`; null in files written before it was recorded, which still load), and the
 boosters as LightGBM model text. `load_model_file` refuses a file whose format, version or
 feature list is not this code's.
 """
@@ -197,6 +199,8 @@ class RankerModel:
     boosters: dict[str, lgb.Booster]
     metrics: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    # The last interaction the training data held (aware, UTC); None when not recorded.
+    last_interaction_at: datetime | None = None
     # The boosters as machine code (`compile`), used by `predict` when present.
     compiled: dict[str, "lleaves.Model"] = field(default_factory=dict, repr=False)
 
@@ -243,6 +247,11 @@ class RankerModel:
             "params": PARAMS,
             "info": self.info,
             "metrics": self.metrics,
+            "last_interaction_at": (
+                None
+                if self.last_interaction_at is None
+                else self.last_interaction_at.astimezone(UTC).isoformat(timespec="seconds")
+            ),
             "boosters": {mode: b.model_to_string() for mode, b in self.boosters.items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -278,4 +287,11 @@ def load_model_file(path: Path) -> RankerModel:
         if booster.num_feature() != N_FEATURES:
             raise ModelFileError(f"{path}: booster {mode!r} expects other features")
         boosters[mode] = booster
-    return RankerModel(boosters, document.get("metrics", {}), document.get("info", {}))
+    last = document.get("last_interaction_at")  # absent from older files: None
+    try:
+        last_at = None if last is None else datetime.fromisoformat(last)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: last_interaction_at {last!r} is not a time") from exc
+    if last_at is not None and last_at.tzinfo is None:
+        raise ModelFileError(f"{path}: last_interaction_at {last!r} has no offset")
+    return RankerModel(boosters, document.get("metrics", {}), document.get("info", {}), last_at)

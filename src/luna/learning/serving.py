@@ -4,7 +4,8 @@
     if ranker is None: ...                     # logged already: use the heuristic
     context = build_context(...)               # once per venue-index (re)build
     history = PersonHistory(...)               # per request: the person's own interactions
-    result = ranker.score(context, history, now=int(time.time()))
+    now = luna.clock.now_seconds(settings.luna_clock)  # recency's origin; or a request's `at`
+    result = ranker.score(context, history, now)  # moment_local=: `at`'s time of week
     result.top(10)                             # the 10 best positions, best first
     result.features_at(positions)              # their features (float32, FEATURE_NAMES)
     result.scores                              # (n_venues,), higher is better
@@ -151,11 +152,14 @@ class LearnedVenueRanker:
         now: int,
         exclude: np.ndarray | None = None,
         mode: str = "all",
+        moment_local: int | None = None,
     ) -> VenueScores:
-        """Every venue of `context` for one person. `exclude` (catalog positions, or a
-        boolean mask over them) are left out (-inf); `mode="new"` uses the booster trained
-        for venues new to the person (pass their visited venues as `exclude`)."""
-        view = PersonView(context, history, now, self.settings)
+        """Every venue of `context` for one person. `now` (UTC epoch seconds) is what recency
+        counts from. `exclude` (catalog positions, or a boolean mask over them) are left out
+        (-inf); `mode="new"` uses the booster trained for venues new to the person (pass
+        their visited venues as `exclude`). `moment_local`: the local wall-clock seconds of
+        the moment asked about (time-of-week fit, `PersonView`); None: no such context."""
+        view = PersonView(context, history, now, self.settings, moment_local)
         excluded = None
         if exclude is not None and exclude.dtype == bool:
             excluded = exclude if exclude.any() else None

@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.config import Settings
@@ -70,6 +70,14 @@ class VenueConstraintsQuery(LunaModel):
         None, ge=-90, le=90, description="Rank from here instead of home"
     )
     near_lng: float | None = Field(None, ge=-180, le=180)
+    at: AwareDatetime | None = Field(
+        None,
+        description="Rank for this moment: an ISO-8601 time WITH an offset "
+        "(2012-12-14T21:00:00-05:00; without one: 422), past or future. The learned ranker "
+        "(LUNA_VENUE_MODEL=learned) counts recency from it and fits venues' categories to "
+        "its time of week; absent, recency counts from the service's clock (LUNA_CLOCK, else "
+        "now) and no time-of-day context is used. The SPEC §3 heuristic ignores it.",
+    )
     limit: int = Field(10, ge=1, le=100, description="How many results (max 100)")
 
     def constraints(self) -> VenueConstraints:
@@ -108,7 +116,13 @@ async def recommend_venues(
 
     Optional hard constraints filter before the top-k: `max_distance_km`, `max_price_level`,
     `categories`, `min_rating` (a venue without a price or rating fails those), and
-    `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances."""
+    `exclude_visited`; `near_lat` + `near_lng` replace the home as the origin of distances.
+
+    `at` (ISO-8601 with an offset) is the moment to rank for. With the learned ranker
+    (LUNA_VENUE_MODEL=learned), recency counts from it and the venue categories' fit to its
+    time of week replaces the person's habitual one; with `near_lat` + `near_lng`, the model
+    ranks for that moment and place. Without `at`: recency from the service's clock
+    (LUNA_CLOCK, else now), no time-of-day context. The SPEC §3 heuristic ignores `at`."""
     # What create_app built, read here rather than through dependencies: this is a hot
     # route, and each dependency costs FastAPI a few percent of it.
     settings: Settings = request.app.state.settings
@@ -121,7 +135,7 @@ async def recommend_venues(
         results = await run_read_only(
             request,
             lambda session: learned.recommend_venues_learned(
-                session, index, user_id, limit, settings.reco, constraints, ranker
+                session, index, user_id, limit, settings.reco, constraints, ranker, query.at
             ),
         )
     else:
@@ -147,7 +161,10 @@ def recommend_venues_for_group(
     index: VenueIndexDep,
 ) -> object:
     """Where a group should go: each member's own score, aggregated by `strategy`
-    (`average`, `least_misery` or `fair`). The caller must be one of the group."""
+    (`average`, `least_misery` or `fair`). The caller must be one of the group.
+
+    Members are scored by the SPEC §3 heuristic (also with LUNA_VENUE_MODEL=learned), which
+    ignores `at`: it is accepted and validated (an offset is required), and has no effect."""
     if not caller.is_admin and caller.user_id not in body.user_ids:
         raise Forbidden("You can only ask for a group you belong to")
     return service.recommend_for_group(
@@ -201,7 +218,9 @@ def plan_venue_suggestions(
     strategy: Annotated[GroupStrategy, Query()] = GroupStrategy.average,
     limit: RecoLimit = 10,
 ) -> object:
-    """Venues for the plan's people (accepted and invited; not those who declined)."""
+    """Venues for the plan's people (accepted and invited; not those who declined), for the
+    plan's `start_time`. Members are scored by the SPEC §3 heuristic (also with
+    LUNA_VENUE_MODEL=learned), which ignores the time: `start_time` changes nothing today."""
     return service.plan_suggestions(session, plan_id, strategy, limit, settings.reco, index)
 
 

@@ -13,7 +13,19 @@ The ranker (`luna.learning.serving.LearnedVenueRanker`, what `luna train` writes
 The same hard constraints as the heuristic (`luna.reco.ranking.admitted`) leave venues out
 before ranking; `exclude_visited` ("something new") uses the booster trained for venues new
 to the person. `near_lat`/`near_lng` stand in for the home, as they replace the origin of the
-formula. The response has the heuristic's shape: `score` is the model's (trees for the few
+formula.
+
+`at` (a request's moment, aware) gives the ranking a time: recency (`own_recency`,
+`days_since_visit`, the recency weights of the person's usual places, categories and item-kNN)
+counts from it, and the moment's time-of-week bin (in Luna's local time) stands in for the
+person's own time-of-week profile in `time_fit` (`luna.learning.person_view`). Without it,
+recency counts from the service's clock (`luna.clock`: LUNA_CLOCK, else the wall clock) and
+`time_fit` is the person's habits against the category's, as trained: no time-of-day context.
+The catalog context (venues' recent counts and trends) counts from the service's clock
+whatever `at`: it is built once per snapshot, not per request. Interactions later than `at`
+stay in the history, at age 0.
+
+The response has the heuristic's shape: `score` is the model's (trees for the few
 hundred candidates, every other venue below them), and `features` holds the three SPEC terms
 the model saw plus every model input by name (NaN, e.g. no home, is null).
 """
@@ -22,6 +34,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +42,7 @@ import numpy as np
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import luna.clock
 from luna.config import RecoSettings, Settings
 from luna.errors import NotFound, validation_error
 from luna.learning.features import FEATURE_NAMES, CatalogContext, PersonHistory
@@ -78,6 +92,7 @@ def load_venue_ranker(
     ranker = LearnedVenueRanker.load(Path(settings.luna_venue_model_path), settings.reco)
     if ranker is None:
         return None
+    frozen = settings.luna_clock
     started = time.perf_counter()
     compiled = ranker.model.compile()  # before the first request: every answer alike
     logger.info(
@@ -87,9 +102,15 @@ def load_venue_ranker(
             "model": "learned",
             "trees_compiled": compiled,
             "compile_seconds": round(time.perf_counter() - started, 2),
+            "last_interaction_at": (
+                None
+                if ranker.model.last_interaction_at is None
+                else ranker.model.last_interaction_at.isoformat()
+            ),
+            "clock": None if frozen is None else frozen.isoformat(),
         },
     )
-    return LearnedVenues(ranker, session_factory)
+    return LearnedVenues(ranker, session_factory, now=lambda: luna.clock.now_seconds(frozen))
 
 
 def person(
@@ -133,14 +154,18 @@ def recommend_venues_learned(
     settings: RecoSettings,
     constraints: VenueConstraints,
     ranker: LearnedVenues,
+    at: datetime | None = None,
 ) -> list[VenueRecommendation]:
-    """The heuristic route's answer, ranked by the learned model (module docstring)."""
+    """The heuristic route's answer, ranked by the learned model for the moment `at` (an
+    aware time; None: now, without time-of-day context; module docstring)."""
     rows = session.connection().execute(_PERSON, {"user_id": user_id}).all()
     if not rows:  # before any catalog work
         raise NotFound("User not found")
     snapshot = index.snapshot(session)
     context = ranker.context(session, snapshot)
-    return rank(snapshot, context, rows, limit, constraints, ranker.ranker)
+    now = epoch_seconds(at) if at is not None else ranker.now()
+    moment = None if at is None else int(local_seconds(np.array([now], dtype=np.int64))[0])
+    return rank(snapshot, context, rows, limit, constraints, ranker.ranker, now, moment)
 
 
 def rank(
@@ -150,8 +175,12 @@ def rank(
     limit: int,
     constraints: VenueConstraints,
     ranker: "LearnedVenueRanker",
+    now: int,
+    moment_local: int | None = None,
 ) -> list[VenueRecommendation]:
-    """The CPU part of a request: the person's `_PERSON` rows ranked against the catalog."""
+    """The CPU part of a request: the person's `_PERSON` rows ranked against the catalog,
+    recency counting from `now` (UTC epoch seconds), for the moment `moment_local` (local
+    wall-clock seconds; None: no time-of-day context)."""
     home, history, own = person(rows, snapshot)
     origin = constraints.origin(home)
     if constraints.max_distance_km is not None and origin is None:
@@ -174,7 +203,8 @@ def rank(
         snapshot, VenueScores(zeros, distance, zeros, zeros, zeros), constraints, own
     )
     mode = "new" if constraints.exclude_visited else "all"
-    result = ranker.score(context, history, int(time.time()), None if mask is None else ~mask, mode)
+    excluded = None if mask is None else ~mask
+    result = ranker.score(context, history, now, excluded, mode, moment_local)
     best = result.top(limit)
     if origin is not None and distance is None:
         distance_at = snapshot.distances_km(origin, best)

@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+import luna.clock
 from luna.learning.database import LOCAL_TIME_ZONE
 from luna.learning.features import CatalogContext, VenueTable, build_context
 from luna.models import Interaction
@@ -114,12 +115,16 @@ class LearnedVenues:
         ranker: "LearnedVenueRanker",
         session_factory: sessionmaker[Session] | None = None,
         clock: Callable[[], float] = time.time,
+        now: Callable[[], int] = luna.clock.now_seconds,
     ) -> None:
         """`session_factory` lets a new window's context build in the background (without
-        it, the first request of each window builds it)."""
+        it, the first request of each window builds it). `clock` times the contexts' ages;
+        `now` is the service's now (`luna.clock`, LUNA_CLOCK): what the context's recent
+        counts and trends, and a request's recency without `at`, count from."""
         self.ranker = ranker
         self._session_factory = session_factory
         self._clock = clock
+        self.now = now
         self._contexts: weakref.WeakKeyDictionary[VenueSnapshot, CatalogContext] = (
             weakref.WeakKeyDictionary()
         )
@@ -195,7 +200,7 @@ class LearnedVenues:
 
     def _build(self, session: Session, snapshot: VenueSnapshot) -> CatalogContext:
         started = time.perf_counter()
-        context = build_snapshot_context(session, snapshot, int(self._clock()))
+        context = build_snapshot_context(session, snapshot, self.now())
         logger.info(
             "venue model context built",
             extra={

@@ -1,6 +1,6 @@
 import uuid
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from luna.reco.group import GroupStrategy
 from luna.schemas import LunaModel
@@ -58,6 +58,12 @@ class GroupVenueRequest(LunaModel):
         GroupStrategy.average,
         description="average (mean score), least_misery (lowest member score) or fair "
         "(GFAR-style greedy balancing of members' top picks); see the README",
+    )
+    at: AwareDatetime | None = Field(
+        None,
+        description="The moment to rank for: an ISO-8601 time WITH an offset (without one: "
+        "422), past or future. Accepted and validated; the group ranking is the SPEC §3 "
+        "heuristic's, which ignores it.",
     )
 
 
