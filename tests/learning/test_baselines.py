@@ -88,13 +88,16 @@ def test_recency_weighting_breaks_a_tie_of_counts_towards_the_recent_venue():
 
 
 def test_tiny_recency_weights_still_rank_own_venues_above_popular_ones():
-    # half-life 1 day, visits 150 days old: weights ~1e-45, below the popularity tie-break
-    events = visits(1, 10, [150]) + visits(2, 11, [1, 2, 3]) + [(1, 14, CUTOFF + DAY)]
+    # half-life 1 day, visits 160 and 150 days old: weights 2^-160 and 2^-150, far below the
+    # popularity tie-break and below float64's resolution next to 1; still told apart
+    events = visits(1, 10, [160]) + visits(1, 11, [150]) + visits(2, 12, [1, 2, 3])
+    events += [(1, 14, CUTOFF + DAY)]
     window, at = window_of(events)
     person = user_code(window, 0)
-    assert ranked(baselines.RecencyFrequency(half_life_days=1), window, person, 2) == [
-        at[10],
+    assert ranked(baselines.RecencyFrequency(half_life_days=1), window, person, 3) == [
         at[11],
+        at[10],
+        at[12],
     ]
 
 
