@@ -16,7 +16,8 @@ from tests.learning.conftest import DAY, MONDAY, make_log
 PLACES = {
     key: (40.70 + 0.001 * key, -74.00, category)
     for key, category in enumerate(
-        ["Bar", "Coffee Shop", "Park", "Museum", "Café", "Bakery", "Pizza Place", "Theater"], start=10
+        ["Bar", "Coffee Shop", "Park", "Museum", "Café", "Bakery", "Pizza Place", "Theater"],
+        start=10,
     )
 }
 CUTOFF = MONDAY + 200 * DAY
@@ -106,7 +107,7 @@ def co_visit_log() -> list[tuple[int, int, int]]:
     events = visits(1, 10, [30, 20, 10])
     for other in (2, 3, 4, 5):
         events += visits(other, 10, [25]) + visits(other, 11, [24])
-    return events + [(1, 12, CUTOFF + DAY)]
+    return [*events, (1, 12, CUTOFF + DAY)]
 
 
 def test_item_knn_with_own_venues_keeps_the_persons_venue_first():
@@ -146,7 +147,7 @@ def tifu_log() -> list[tuple[int, int, int]]:
     events += visits(2, 10, [8, 4, 1]) + visits(2, 11, [8, 4, 1])
     for other in (3, 4):
         events += visits(other, 12, [9, 8, 7, 6, 5, 4]) + visits(other, 13, [9, 8, 7, 6, 5])
-    return events + [(1, 14, CUTOFF + DAY)]
+    return [*events, (1, 14, CUTOFF + DAY)]
 
 
 def test_tifu_knn_own_history_dominates_with_alpha_one():
@@ -172,7 +173,7 @@ def test_tifu_knn_blends_in_the_nearest_persons_venues():
 
 def test_tuning_keeps_the_best_candidate_on_validation():
     events = visits(1, 10, [150, 140, 130]) + visits(1, 11, [3, 2]) + [(1, 11, CUTOFF + DAY)]
-    window, at = window_of(events)
+    window, _ = window_of(events)
     family = tune(
         "recency",
         [baselines.RecencyFrequency(1e6), baselines.RecencyFrequency(7)],
@@ -220,10 +221,10 @@ def test_paired_bootstrap_covers_the_true_difference_and_uses_the_pairs():
     assert low < 0.01 < high  # the true mean difference
     assert low > 0.0  # pairing removes the spread between people
     assert high - low < 0.005
-    # resampling each model's people separately would not see the gain
-    _, low_a, high_a = bootstrap_mean(learned, seed=42)
-    _, low_b, high_b = bootstrap_mean(base, seed=43)
-    assert (low_a - high_b) < 0.0
+    # resampling each model's people separately would not see the gain: the intervals overlap
+    low_learned = bootstrap_mean(learned, seed=42)[1]
+    high_base = bootstrap_mean(base, seed=43)[2]
+    assert low_learned < high_base
 
 
 def test_bootstrap_is_deterministic_under_the_seed():
@@ -235,3 +236,17 @@ def test_bootstrap_is_deterministic_under_the_seed():
     assert low < mean < high
     with pytest.raises(ValueError):
         paired_bootstrap(values, other[:10], seed=7)
+
+
+def test_tifu_neighbours_by_euclidean_distance_or_by_cosine():
+    import scipy.sparse as sp
+
+    vectors = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [3.0, 3.0, 0.0], [0.0, 0.0, 0.5]]))
+    # Euclidean: person 2 (distance 1.12) is nearer to person 0 than person 1 (3.6)
+    euclidean = baselines.tifu_predict(vectors, alpha=0.5, k=1, metric="euclidean")
+    assert euclidean[0].toarray().ravel() == pytest.approx([0.5, 0.0, 0.25])
+    # cosine: person 1 points the same way (0.71), person 2 not at all (0)
+    cosine = baselines.tifu_predict(vectors, alpha=0.5, k=1, metric="cosine")
+    assert cosine[0].toarray().ravel() == pytest.approx([2.0, 1.5, 0.0])
+    with pytest.raises(ValueError):
+        baselines.tifu_predict(vectors, alpha=0.5, k=1, metric="manhattan")

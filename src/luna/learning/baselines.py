@@ -15,8 +15,8 @@
 - `tifu_knn`: TIFU-KNN (Hu et al., SIGIR 2020): each person's repeat vector from their
   baskets (a basket = the catalog venues of one local check-in day), decayed within groups of
   `group_size` baskets and between groups, blended with the mean vector of their `k` nearest
-  people (Euclidean distance between repeat vectors, as the authors' code):
-  alpha x own + (1 - alpha) x neighbours (alpha and k tuned on validation);
+  people (Euclidean distance between repeat vectors, as the authors' code, or cosine):
+  alpha x own + (1 - alpha) x neighbours (alpha, k and the distance tuned on validation);
 - `als`: implicit-feedback matrix factorisation (implicit's AlternatingLeastSquares),
   hyper-parameters chosen on the validation window.
 
@@ -47,10 +47,14 @@ ALS_ITERATIONS = 15
 # Recency-weighted frequency: half-lives tried on validation (days).
 HALF_LIFE_GRID = (7.0, 14.0, 30.0, 60.0, 120.0, 240.0)
 # Item-kNN keeping a person's own venues: weights of their own visits tried on validation.
-OWN_WEIGHT_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+OWN_WEIGHT_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0)
 # TIFU-KNN: alpha and k tried on validation; the decays and group size are the paper's usual
 # values (within-group 0.9, between groups 0.7, groups of 7 baskets).
-TIFU_GRID = {"alpha": (0.5, 0.7, 0.9, 1.0), "k": (50, 300)}
+TIFU_GRID = {
+    "alpha": (0.5, 0.7, 0.9, 1.0),
+    "k": (50, 300),
+    "metric": ("euclidean", "cosine"),
+}
 
 
 class Model(Protocol):
@@ -234,12 +238,13 @@ class TIFUKNN:
     within_decay: float = 0.9
     group_decay: float = 0.7
     group_size: int = 7
+    metric: str = "euclidean"  # or "cosine"
     name: str = "TIFU-KNN"
     predictions: sp.csr_matrix = field(default=None, repr=False)  # type: ignore[assignment]
 
     def fit(self, window: Window) -> None:
         vectors = tifu_vectors(window, self.within_decay, self.group_decay, self.group_size)
-        self.predictions = tifu_predict(vectors, self.alpha, self.k)
+        self.predictions = tifu_predict(vectors, self.alpha, self.k, self.metric)
 
     def scores(self, window: Window, user: int) -> np.ndarray:
         row = self.predictions[user]
@@ -248,18 +253,26 @@ class TIFUKNN:
         return _positive_first(score, window)
 
     def describe(self) -> str:
-        return f"alpha={self.alpha:g}, k={self.k}"
+        return f"alpha={self.alpha:g}, k={self.k}, {self.metric}"
 
 
-def tifu_predict(vectors: sp.csr_matrix, alpha: float, k: int) -> sp.csr_matrix:
+def tifu_predict(
+    vectors: sp.csr_matrix, alpha: float, k: int, metric: str = "euclidean"
+) -> sp.csr_matrix:
     """alpha x own vector + (1 - alpha) x the mean vector of the k nearest other people
-    (Euclidean; only people with a non-empty vector are neighbours; ties: lower code)."""
+    (Euclidean distance between the vectors, or between the vectors scaled to length 1 for
+    "cosine"; only people with a non-empty vector are neighbours; ties: lower code)."""
     n_users = vectors.shape[0]
     active = np.flatnonzero(vectors.getnnz(axis=1) > 0)
     k = min(k, len(active) - 1)
     if k <= 0 or alpha >= 1.0:
         return (alpha * vectors).tocsr()
     sub = vectors[active]
+    if metric == "cosine":
+        lengths = np.sqrt(np.asarray(sub.multiply(sub).sum(axis=1)).ravel())
+        sub = sp.diags(1.0 / lengths) @ sub
+    elif metric != "euclidean":
+        raise ValueError(f"unknown metric {metric!r}")
     gram = (sub @ sub.T).toarray()
     norms = np.diag(gram)
     distance = norms[:, None] + norms[None, :] - 2.0 * gram
@@ -280,9 +293,10 @@ def item_knn_own_candidates() -> list[ItemKNNOwn]:
 
 
 def tifu_candidates() -> list[TIFUKNN]:
+    keys = list(TIFU_GRID)
     return [
-        TIFUKNN(alpha=alpha, k=k)
-        for alpha, k in itertools.product(TIFU_GRID["alpha"], TIFU_GRID["k"])
+        TIFUKNN(**dict(zip(keys, values, strict=True)))
+        for values in itertools.product(*(TIFU_GRID[k] for k in keys))
     ]
 
 
