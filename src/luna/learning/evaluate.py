@@ -96,7 +96,8 @@ def baseline_scorer(model: baselines.Model) -> Scorer:
 
 @dataclass
 class Tuned:
-    """A baseline family tuned on validation NDCG@10, separately per variant."""
+    """A baseline family tuned on validation NDCG@10, separately per variant (the learned
+    ranker, too, has one model per variant)."""
 
     label: str
     best: dict[str, Any]  # variant -> the chosen candidate
@@ -228,21 +229,9 @@ def run(config: EvalConfig, console: Console) -> dict:
         progress.advance(step)
 
         with _blas_threads(1):  # implicit's ALS runs its own threads
-            step = progress.add_task("tuning ALS on validation", total=len(baselines.ALS_GRID))
-            candidates = baselines.als_candidates(config.seed)
-            progress.update(step, total=len(candidates))
-            best_als, best_ndcg, tuning = None, -1.0, []
-            for candidate in candidates:
-                candidate.fit(validation)
-                result = evaluate_model(
-                    validation, baseline_scorer(candidate), len(catalog), ("all",)
-                )
-                ndcg = result["all"]["ndcg@10"]
-                tuning.append({"params": candidate.describe(), "val_ndcg@10": ndcg})
-                if ndcg > best_ndcg:
-                    best_als, best_ndcg = candidate, ndcg
-                progress.advance(step)
-        assert best_als is not None
+            step = progress.add_task("tuning ALS on validation", total=1)
+            als = tune("ALS", baselines.als_candidates(config.seed), validation, len(catalog))
+            progress.advance(step)
 
         families = (
             ("recency-weighted frequency", baselines.recency_candidates()),
@@ -265,7 +254,7 @@ def run(config: EvalConfig, console: Console) -> dict:
             "popularity": baseline_scorer(baselines.Popularity()),
             "nearest to home": baseline_scorer(baselines.Nearest()),
             "item-kNN": baseline_scorer(baselines.ItemKNN()),
-            f"ALS ({best_als.describe()})": baseline_scorer(best_als),
+            als.name: als.scorer(),
             "personal frequency": baseline_scorer(baselines.PersonalFrequency()),
         }
         for family in tuned.values():
@@ -276,7 +265,7 @@ def run(config: EvalConfig, console: Console) -> dict:
         }
         step = progress.add_task("ranking every venue for test people", total=len(models))
         with _blas_threads(1):
-            best_als.fit(test)
+            als.fit(test)
         results, per_person = {}, {}
         for name, scorer in models.items():
             per_person[name] = {}
@@ -296,7 +285,7 @@ def run(config: EvalConfig, console: Console) -> dict:
         "split": _describe_split(split),
         "training_snapshots": len(training),
         "test_people": {v: results[LEARNED][v]["people"] for v in VARIANTS},
-        "als_tuning": tuning,
+        "als_tuning": als.tuning,
         "baseline_tuning": {label: family.tuning for label, family in tuned.items()},
         "ranker_rounds": rounds,
         "results": results,
