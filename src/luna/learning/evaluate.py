@@ -442,15 +442,17 @@ def plot(model_intervals: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(model_intervals)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(names) + 1.8), sharey=True)
+    labels = [name.split(" (")[0] for name in names]  # parameters are in the tables
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(names) + 1.8), sharey=True)
     y = np.arange(len(names))[::-1]
     for ax, variant in zip(axes, VARIANTS, strict=True):
         mean, low, high = np.array([model_intervals[n][variant] for n in names]).T
         colors = ["tab:green" if n == LEARNED else "tab:gray" for n in names]
         ax.barh(y, mean, color=colors, xerr=[mean - low, high - mean], capsize=3)
-        ax.set_title(f"{VARIANT_TITLES[variant]}: NDCG@10, 95% interval")
+        ax.set_title(VARIANT_TITLES[variant])
+        ax.set_xlabel("NDCG@10, 95% bootstrap interval over people")
         ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, names, fontsize=8)
+    axes[0].set_yticks(y, labels, fontsize=9)
     fig.suptitle("Foursquare NYC, last 4 weeks: every catalog venue ranked")
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
