@@ -90,6 +90,19 @@ def test_luna_eval_end_to_end(checkins_file, tmp_path):
     learned = report["results"]["learned ranker (LambdaRank)"]
     assert set(learned) == {"all", "new"}
     assert 0 <= learned["all"]["ndcg@10"] <= 1
+    names = list(report["results"])
+    for baseline in ("personal frequency", "recency-weighted", "item-kNN + own", "TIFU-KNN"):
+        assert any(name.startswith(baseline) for name in names), baseline
+    truth = report["test_truth"]
+    assert truth["people"] == learned["all"]["people"]
+    assert 0 < truth["repeat_checkin_share"] < 1
+    for variant in ("all", "new"):
+        gain = report["learned_gain_over_best_baseline"][variant]
+        low, high = gain["ci95"]
+        assert low <= gain["gain"] <= high
+        assert gain["gain"] == pytest.approx(gain["learned_ndcg@10"] - gain["baseline_ndcg@10"])
+        ci = report["ndcg@10_ci95"]["learned ranker (LambdaRank)"][variant]
+        assert ci[0] == pytest.approx(learned[variant]["ndcg@10"])
     assert (tmp_path / "evaluation.md").read_text().startswith("**all future visits**")
     assert (tmp_path / "evaluation.png").read_bytes()[:4] == b"\x89PNG"
     assert load_model_file(tmp_path / "venue_ranker.json").boosters

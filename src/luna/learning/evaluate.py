@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -22,7 +23,15 @@ from luna.config import RecoSettings
 from luna.learning import baselines
 from luna.learning.catalog import build_catalog
 from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
-from luna.learning.metrics import KS, MetricAccumulator, top_k
+from luna.learning.metrics import (
+    BOOTSTRAP_RESAMPLES,
+    KS,
+    MetricAccumulator,
+    bootstrap_mean,
+    ndcg_at,
+    paired_bootstrap,
+    top_k,
+)
 from luna.learning.ranker import RankerModel, train_ranker
 from luna.learning.serving import LearnedVenueRanker
 from luna.learning.split import TimeSplit, time_split
@@ -50,27 +59,143 @@ Scorer = Callable[[Window, int, str], np.ndarray]
 
 
 def evaluate_model(
-    window: Window, score: Scorer, catalog_size: int, variants: Iterable[str] = VARIANTS
+    window: Window,
+    score: Scorer,
+    catalog_size: int,
+    variants: Iterable[str] = VARIANTS,
+    per_person: dict[str, list[float]] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Ranks every catalog venue for every person of the window; metrics per variant."""
+    """Ranks every catalog venue for every person of the window; metrics per variant.
+    `per_person`, if given, receives each variant's NDCG@10 per person (in `window.people`
+    order, people without truth in the variant left out: the same people for every model)."""
     results = {}
     depth = max(KS)
     for variant in variants:
         acc = MetricAccumulator(catalog_size)
+        ndcg: list[float] = []
         for user in window.people:
             if variant == "all":
-                acc.add(top_k(score(window, user, "all"), depth), window.truth[user])
+                truth = window.truth[user]
+                ranked = top_k(score(window, user, "all"), depth)
             else:
                 truth = window.new_truth(user)
-                if truth:
-                    known = window.known[user]
-                    acc.add(top_k(score(window, user, "new"), depth, known), truth)
+                if not truth:
+                    continue
+                ranked = top_k(score(window, user, "new"), depth, window.known[user])
+            acc.add(ranked, truth)
+            ndcg.append(ndcg_at(ranked.tolist(), truth, 10))
         results[variant] = acc.result()
+        if per_person is not None:
+            per_person[variant] = ndcg
     return results
 
 
 def baseline_scorer(model: baselines.Model) -> Scorer:
     return lambda window, user, _variant: model.scores(window, user)
+
+
+@dataclass
+class Tuned:
+    """A baseline family tuned on validation NDCG@10, separately per variant (the learned
+    ranker, too, has one model per variant)."""
+
+    label: str
+    best: dict[str, Any]  # variant -> the chosen candidate
+    tuning: list[dict]
+
+    @property
+    def name(self) -> str:
+        chosen = {v: self.best[v].describe() for v in VARIANTS}
+        if chosen["all"] == chosen["new"]:
+            return f"{self.label} ({chosen['all']})"
+        return f"{self.label} (all: {chosen['all']}; new: {chosen['new']})"
+
+    def fit(self, window: Window) -> None:
+        for model in {id(m): m for m in self.best.values()}.values():
+            model.fit(window)
+
+    def scorer(self) -> Scorer:
+        return lambda window, user, variant: self.best[variant].scores(window, user)
+
+
+def tune(label: str, candidates: list, validation: Window, catalog_size: int) -> Tuned:
+    """Fits every candidate on the validation window's history and keeps, per variant, the
+    one with the best validation NDCG@10 (ties: the first)."""
+    best: dict[str, Any] = {}
+    score = {v: -1.0 for v in VARIANTS}
+    tuning = []
+    for candidate in candidates:
+        candidate.fit(validation)
+        result = evaluate_model(validation, baseline_scorer(candidate), catalog_size)
+        tuning.append(
+            {
+                "params": candidate.describe(),
+                **{f"val_ndcg@10_{v}": result[v]["ndcg@10"] for v in VARIANTS},
+            }
+        )
+        for variant in VARIANTS:
+            if result[variant]["ndcg@10"] > score[variant]:
+                best[variant], score[variant] = candidate, result[variant]["ndcg@10"]
+    # Where the choice for "all" does as well on "new" (e.g. a parameter that only orders the
+    # person's own venues, which "new" leaves out), keep one model for both.
+    chosen = tuning[[id(c) for c in candidates].index(id(best["all"]))]
+    if chosen["val_ndcg@10_new"] >= score["new"]:
+        best["new"] = best["all"]
+    return Tuned(label, best, tuning)
+
+
+def repeat_explore(window: Window) -> dict[str, float]:
+    """How much of the window's truth a person had visited before (repeat) or not (explore):
+    by check-ins, by distinct (person, venue) pairs, and people who only explored."""
+    repeat_checkins = sum(
+        bool(np.isin(v, window.known[u]))
+        for u, v in zip(window.label_user.tolist(), window.label_venue.tolist(), strict=True)
+    )
+    pairs = sum(len(window.truth[u]) for u in window.people)
+    new_pairs = sum(len(window.new_truth(u)) for u in window.people)
+    only_new = sum(1 for u in window.people if window.new_truth(u) == window.truth[u])
+    checkins = len(window.label_user)
+    return {
+        "checkins": checkins,
+        "repeat_checkin_share": repeat_checkins / checkins if checkins else 0.0,
+        "pairs": pairs,
+        "repeat_pair_share": (pairs - new_pairs) / pairs if pairs else 0.0,
+        "people": len(window.people),
+        "people_only_new": only_new,
+    }
+
+
+def gains_over_best(
+    results: dict, per_person: dict[str, dict[str, list[float]]], seed: int
+) -> dict[str, dict]:
+    """Per variant: the learned ranker's NDCG@10 minus the best baseline's (best on the test
+    window itself, which favours the baseline), with a 95% paired bootstrap interval over
+    people (BOOTSTRAP_RESAMPLES resamples, seeded)."""
+    gains = {}
+    for variant in VARIANTS:
+        best = max(
+            (n for n in results if n != LEARNED), key=lambda n: results[n][variant]["ndcg@10"]
+        )
+        mean, low, high = paired_bootstrap(
+            per_person[LEARNED][variant], per_person[best][variant], seed
+        )
+        gains[variant] = {
+            "best_baseline": best,
+            "learned_ndcg@10": results[LEARNED][variant]["ndcg@10"],
+            "baseline_ndcg@10": results[best][variant]["ndcg@10"],
+            "gain": mean,
+            "ci95": [low, high],
+            "resamples": BOOTSTRAP_RESAMPLES,
+        }
+    return gains
+
+
+def intervals(per_person: dict[str, dict[str, list[float]]], seed: int) -> dict:
+    """Each model's mean NDCG@10 per variant with its 95% bootstrap interval over people."""
+    return {
+        name: {v: list(bootstrap_mean(values[v], seed)) for v in VARIANTS}
+        for name, values in per_person.items()
+    }
 
 
 def run(config: EvalConfig, console: Console) -> dict:
@@ -104,21 +229,20 @@ def run(config: EvalConfig, console: Console) -> dict:
         progress.advance(step)
 
         with _blas_threads(1):  # implicit's ALS runs its own threads
-            step = progress.add_task("tuning ALS on validation", total=len(baselines.ALS_GRID))
-            candidates = baselines.als_candidates(config.seed)
-            progress.update(step, total=len(candidates))
-            best_als, best_ndcg, tuning = None, -1.0, []
-            for candidate in candidates:
-                candidate.fit(validation)
-                result = evaluate_model(
-                    validation, baseline_scorer(candidate), len(catalog), ("all",)
-                )
-                ndcg = result["all"]["ndcg@10"]
-                tuning.append({"params": candidate.describe(), "val_ndcg@10": ndcg})
-                if ndcg > best_ndcg:
-                    best_als, best_ndcg = candidate, ndcg
-                progress.advance(step)
-        assert best_als is not None
+            step = progress.add_task("tuning ALS on validation", total=1)
+            als = tune("ALS", baselines.als_candidates(config.seed), validation, len(catalog))
+            progress.advance(step)
+
+        families = (
+            ("recency-weighted frequency", baselines.recency_candidates()),
+            ("item-kNN + own visits", baselines.item_knn_own_candidates()),
+            ("TIFU-KNN", baselines.tifu_candidates()),
+        )
+        step = progress.add_task("tuning the other baselines on validation", total=len(families))
+        tuned = {}
+        for label, family in families:
+            tuned[label] = tune(label, family, validation, len(catalog))
+            progress.advance(step)
 
         step = progress.add_task("training the ranker", total=1)
         boosters, rounds = train_ranker(training, validation, settings, config.seed, threads)
@@ -130,16 +254,26 @@ def run(config: EvalConfig, console: Console) -> dict:
             "popularity": baseline_scorer(baselines.Popularity()),
             "nearest to home": baseline_scorer(baselines.Nearest()),
             "item-kNN": baseline_scorer(baselines.ItemKNN()),
-            f"ALS ({best_als.describe()})": baseline_scorer(best_als),
+            als.name: als.scorer(),
+            "personal frequency": baseline_scorer(baselines.PersonalFrequency()),
+        }
+        for family in tuned.values():
+            family.fit(test)
+            models[family.name] = family.scorer()
+        models |= {
             LEARNED: lambda window, user, variant: ranker.score_window(window, user, variant),
         }
         step = progress.add_task("ranking every venue for test people", total=len(models))
         with _blas_threads(1):
-            best_als.fit(test)
-        results = {}
+            als.fit(test)
+        results, per_person = {}, {}
         for name, scorer in models.items():
-            results[name] = evaluate_model(test, scorer, len(catalog))
+            per_person[name] = {}
+            results[name] = evaluate_model(test, scorer, len(catalog), per_person=per_person[name])
             progress.advance(step)
+        gains = gains_over_best(results, per_person, config.seed)
+        split_truth = repeat_explore(test)
+        model_intervals = intervals(per_person, config.seed)
 
     report = {
         "seed": config.seed,
@@ -151,18 +285,26 @@ def run(config: EvalConfig, console: Console) -> dict:
         "split": _describe_split(split),
         "training_snapshots": len(training),
         "test_people": {v: results[LEARNED][v]["people"] for v in VARIANTS},
-        "als_tuning": tuning,
+        "als_tuning": als.tuning,
+        "baseline_tuning": {label: family.tuning for label, family in tuned.items()},
         "ranker_rounds": rounds,
         "results": results,
+        "ndcg@10_ci95": model_intervals,
+        "test_truth": split_truth,
+        "learned_gain_over_best_baseline": gains,
         "goal": goal_check(results),
     }
     console.print(rich_table(results))
+    for line in summary_lines(split_truth, gains):
+        console.print(line)
     for line in report["goal"]["summary"]:
         console.print(line)
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
-    (config.out / "evaluation.md").write_text(markdown_table(results) + "\n")
-    plot(results, config.out / "evaluation.png")
+    (config.out / "evaluation.md").write_text(
+        markdown_table(results) + "\n" + markdown_summary(split_truth, gains) + "\n"
+    )
+    plot(model_intervals, config.out / "evaluation.png")
     model = RankerModel(
         boosters,
         metrics={"test": results[LEARNED], "heuristic_test": results["heuristic (SPEC §3)"]},
@@ -229,6 +371,54 @@ def markdown_table(results: dict) -> str:
     return "\n".join(parts)
 
 
+def summary_lines(split_truth: dict, gains: dict) -> list[str]:
+    t = split_truth
+    lines = [
+        f"test truth: {t['checkins']} catalog check-ins, {t['repeat_checkin_share']:.1%} at "
+        f"venues the person had visited before (repeat), "
+        f"{1 - t['repeat_checkin_share']:.1%} new (explore); {t['pairs']} distinct "
+        f"(person, venue) pairs, {t['repeat_pair_share']:.1%} repeat; {t['people_only_new']} "
+        f"of {t['people']} people visited only venues new to them"
+    ]
+    for variant in VARIANTS:
+        g = gains[variant]
+        low, high = g["ci95"]
+        lines.append(
+            f"{VARIANT_TITLES[variant]}: learned - best baseline ({g['best_baseline']}) = "
+            f"{g['gain']:+.4f} NDCG@10, 95% CI [{low:+.4f}, {high:+.4f}] "
+            f"(paired bootstrap over people, {g['resamples']} resamples)"
+        )
+    return lines
+
+
+def markdown_summary(split_truth: dict, gains: dict) -> str:
+    t = split_truth
+    parts = [
+        "**repeat / explore split of the test truth**\n",
+        "| | total | repeat (visited before the cutoff) | explore (new to the person) |",
+        "|---|---:|---:|---:|",
+        f"| catalog check-ins | {t['checkins']} | {t['repeat_checkin_share']:.1%} | "
+        f"{1 - t['repeat_checkin_share']:.1%} |",
+        f"| distinct (person, venue) pairs | {t['pairs']} | {t['repeat_pair_share']:.1%} | "
+        f"{1 - t['repeat_pair_share']:.1%} |",
+        "",
+        f"{t['people_only_new']} of {t['people']} people visited only venues new to them.",
+        "",
+        "**learned ranker minus the best baseline, NDCG@10** (95% paired bootstrap interval "
+        f"over people, {BOOTSTRAP_RESAMPLES} resamples)\n",
+        "| variant | best baseline | its NDCG@10 | learned | gain | 95% interval |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for variant in VARIANTS:
+        g = gains[variant]
+        low, high = g["ci95"]
+        parts.append(
+            f"| {VARIANT_TITLES[variant]} | {g['best_baseline']} | {g['baseline_ndcg@10']:.4f} "
+            f"| {g['learned_ndcg@10']:.4f} | {g['gain']:+.4f} | [{low:+.4f}, {high:+.4f}] |"
+        )
+    return "\n".join(parts)
+
+
 def rich_table(results: dict) -> Table:
     table = Table(title="Venue recommendation, test window (every catalog venue ranked)")
     table.add_column("variant")
@@ -244,26 +434,25 @@ def rich_table(results: dict) -> Table:
     return table
 
 
-def plot(results: dict, path: Path) -> None:
+def plot(model_intervals: dict, path: Path) -> None:
+    """Each model's NDCG@10 with its 95% bootstrap interval, one panel per variant."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(results)
-    metrics = ("ndcg@10", "recall@10", "ndcg@20", "recall@20")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=False)
-    width = 0.8 / len(names)
+    names = list(model_intervals)
+    labels = [name.split(" (")[0] for name in names]  # parameters are in the tables
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(names) + 1.8), sharey=True)
+    y = np.arange(len(names))[::-1]
     for ax, variant in zip(axes, VARIANTS, strict=True):
-        x = np.arange(len(metrics))
-        for i, name in enumerate(names):
-            values = [results[name][variant][m] for m in metrics]
-            ax.bar(x + i * width, values, width, label=name)
-        ax.set_xticks(x + width * (len(names) - 1) / 2, metrics)
+        mean, low, high = np.array([model_intervals[n][variant] for n in names]).T
+        colors = ["tab:green" if n == LEARNED else "tab:gray" for n in names]
+        ax.barh(y, mean, color=colors, xerr=[mean - low, high - mean], capsize=3)
         ax.set_title(VARIANT_TITLES[variant])
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("mean over test people")
-    axes[1].legend(fontsize=8, loc="upper left")
+        ax.set_xlabel("NDCG@10, 95% bootstrap interval over people")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, labels, fontsize=9)
     fig.suptitle("Foursquare NYC, last 4 weeks: every catalog venue ranked")
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})

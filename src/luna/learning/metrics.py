@@ -84,3 +84,41 @@ class MetricAccumulator:
             covered = len(self.recommended.get(k, ()))
             out[f"coverage@{k}"] = covered / self.catalog_size if self.catalog_size else 0.0
         return out
+
+
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def bootstrap_mean(
+    values: Sequence[float] | np.ndarray,
+    seed: int,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """The mean of `values` and its percentile bootstrap interval at `level`: `resamples`
+    resamples of the values with replacement, drawn from numpy's default generator seeded with
+    `seed` (the same seed, the same interval)."""
+    data = np.asarray(values, dtype=np.float64)
+    if len(data) == 0:
+        return 0.0, 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(data), size=(resamples, len(data)))
+    means = data[draws].mean(axis=1)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(data.mean()), float(low), float(high)
+
+
+def paired_bootstrap(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    seed: int,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of a - b over the same people (a[i] and b[i] are person i's) with its paired
+    bootstrap interval: people are resampled, each keeping both of their values."""
+    first, second = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if first.shape != second.shape:
+        raise ValueError("paired values: both models must score the same people")
+    return bootstrap_mean(first - second, seed, resamples, level)

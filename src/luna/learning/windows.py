@@ -17,6 +17,16 @@ from luna.learning.split import Snapshot
 
 
 @dataclass(frozen=True)
+class CatalogEvents:
+    """Check-ins at catalog venues: user codes, catalog positions, UTC and local times."""
+
+    user: np.ndarray
+    venue: np.ndarray
+    utc: np.ndarray
+    local: np.ndarray
+
+
+@dataclass(frozen=True)
 class Window:
     cutoff: int
     end: int
@@ -27,6 +37,12 @@ class Window:
     truth: dict[int, set[int]]  # user code -> catalog positions visited in [cutoff, end)
     known: dict[int, np.ndarray]  # user code -> catalog positions visited before cutoff
     visits: sp.csr_matrix  # users x venues, catalog visits before cutoff (counts)
+    # Everyone's catalog check-ins before cutoff (the baselines that need times: TIFU-KNN).
+    events: CatalogEvents
+    # Catalog check-ins of the people evaluated in [cutoff, end), one row per check-in
+    # (the repeat / explore split of the truth counts check-ins, not only venues).
+    label_user: np.ndarray
+    label_venue: np.ndarray
 
     @property
     def people(self) -> list[int]:
@@ -65,9 +81,12 @@ def build_window(
     active = set(np.unique(history.user).tolist())
     label_position = catalog.position[labels.venue]
     truth: dict[int, set[int]] = {}
-    for u, v in zip(labels.user.tolist(), label_position.tolist(), strict=True):
+    label_rows = []
+    for i, (u, v) in enumerate(zip(labels.user.tolist(), label_position.tolist(), strict=True)):
         if v >= 0 and u in active:
             truth.setdefault(u, set()).add(v)
+            label_rows.append(i)
+    rows_kept = np.array(label_rows, dtype=np.int64)
     order = np.argsort(user, kind="stable")
     bounds = np.searchsorted(user[order], np.arange(log.n_users + 1))
     histories, known = {}, {}
@@ -77,5 +96,16 @@ def build_window(
         histories[u] = PersonHistory.of_visits(venue[rows], utc[rows], local[rows], home)
         known[u] = np.unique(venue[rows])
     return Window(
-        snapshot.cutoff, snapshot.end, venues, context, homes, histories, truth, known, visits
+        snapshot.cutoff,
+        snapshot.end,
+        venues,
+        context,
+        homes,
+        histories,
+        truth,
+        known,
+        visits,
+        CatalogEvents(user, venue, utc, local),
+        labels.user[rows_kept],
+        label_position[rows_kept],
     )
