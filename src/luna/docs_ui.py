@@ -7,6 +7,9 @@ CSS, ReDoc's standalone bundle, a favicon), mounted at /docs/assets; the pages a
 Assets (Self-Hosting)"). ReDoc's Google fonts are left out (`with_google_fonts=False`): it falls
 back to the browser's sans-serif. Nothing the pages load leaves the machine
 (tests/test_docs_browser.py watches every request a browser makes).
+
+Licences: fastapi-offline is MIT; the files it ships are Swagger UI's (Apache-2.0) and ReDoc's
+(MIT). An upgrade of the files is an upgrade of fastapi-offline's pin in pyproject.toml.
 """
 
 from importlib.resources import files
