@@ -98,3 +98,23 @@ def test_database_errors_never_carry_bound_values(engine):
         conn.execute(text("SELECT * FROM no_such_table WHERE home = :home"), {"home": 40.123456})
     assert "40.123456" not in str(caught.value)
     assert "hidden due to hide_parameters" in str(caught.value)
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_library_info_logs_are_quiet_unless_debug(level):
+    from luna.config import Settings
+    from luna.observability.logging import configure_logging
+
+    try:
+        configure_logging(Settings(log_level=level))
+        library = logging.getLogger("procrastinate.worker")  # "No periodic task found..."
+        assert library.isEnabledFor(logging.WARNING)
+        assert library.isEnabledFor(logging.INFO) is (level == "DEBUG")
+        assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO) is (
+            level == "DEBUG"
+        )
+        # Luna's own lines, the access log among them, and granian's start-up lines stay.
+        for ours in ("luna.access", "luna.agent.worker", "_granian"):
+            assert logging.getLogger(ours).isEnabledFor(logging.INFO)
+    finally:
+        configure_logging(Settings())

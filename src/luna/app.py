@@ -17,6 +17,7 @@ from luna.auth.dependencies import get_current_caller
 from luna.bookings.endpoints import router as bookings_router
 from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
+from luna.docs_ui import install_docs
 from luna.errors import install_error_handlers
 from luna.health.endpoints import router as health_router
 from luna.heap import freeze_long_lived
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
         lifespan=lifespan,
         openapi_tags=OPENAPI_TAGS,
+        docs_url=None,  # luna.docs_ui serves /docs and /redoc with their files, no CDN
+        redoc_url=None,
     )
     engine = create_db_engine(settings)
     app.state.settings = settings
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)
     app.state.write_limiter = WriteRateLimiter(settings)
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_caller)])

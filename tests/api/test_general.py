@@ -397,6 +397,19 @@ def test_docs_pages_are_served(client, page):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in response.text
+    # Served by Luna, not a CDN, and the browser is told to load nothing from elsewhere.
+    assert "http://" not in response.text and "https://" not in response.text
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    "asset", ["swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"]
+)
+def test_docs_assets_are_served(client, asset):
+    response = client.get(f"/docs/assets/{asset}")
+
+    assert response.status_code == 200
+    assert len(response.content) > 1000
 
 
 def test_openapi_describes_every_route(openapi):

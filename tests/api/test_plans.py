@@ -195,7 +195,19 @@ def test_list_by_user_gives_plans_they_organize_or_take_part_in(client, organize
 
     mine = list_all(client, "/plans/", user_id=organizer["id"])
 
-    assert mine == [get_plan(client, organized), get_plan(client, invited)]
+    # The list's plans are the plans, plus the venue's name and the participants' handles.
+    assert [as_plan(p) for p in mine] == [get_plan(client, organized), get_plan(client, invited)]
+    assert {p["venue_name"] for p in mine} == {venue["name"]}
+    assert {p["handle"] for p in mine[0]["participants"]} == {organizer["handle"]}
+
+
+def as_plan(summary: dict) -> dict:
+    """A plan of GET /plans/ without its list-only fields: GET /plans/{id}'s body."""
+    participants = [{k: v for k, v in p.items() if k != "handle"} for p in summary["participants"]]
+    return {
+        **{k: v for k, v in summary.items() if k != "venue_name"},
+        "participants": participants,
+    }
 
 
 def test_list_by_user_includes_plans_joined_later(client, organizer, plan):
@@ -213,7 +225,7 @@ def test_list_by_unknown_user_is_empty(client, plan):
 def test_list_without_filter_gives_every_plan_in_creation_order(client, organizer, venue):
     made = [create_plan(client, organizer["id"], venue["id"]) for _ in range(3)]
 
-    assert list_all(client, "/plans/") == made
+    assert [as_plan(p) for p in list_all(client, "/plans/")] == made
 
 
 def test_list_with_malformed_user_id_is_422(client):

@@ -84,13 +84,17 @@ def venue_scores(
         popularity = counts[v["id"]] / max_pop if max_pop > 0 else 0.0
         reasons = []
         if liked:
-            reasons.append(f"you liked it {times(liked)}")
+            reasons.append(f"You liked it {times(liked)}.")
         if seconds >= 60:
-            reasons.append(f"you spent {minutes(seconds)} there")
+            reasons.append(f"You spent {minutes(seconds)} there.")
         if dist is not None:
-            reasons.append("right by your home" if dist < 0.1 else f"{dist:.1f} km from home")
+            reasons.append(
+                "It is right by your home."
+                if dist < 0.1
+                else f"It is {dist:.1f} km from your home."
+            )
         if v["id"] in buckets:
-            reasons.append(f"in the top {buckets[v['id']]}% by likes")
+            reasons.append(f"It is in the top {buckets[v['id']]}% by likes.")
         results.append(
             {
                 "venue_id": v["id"],
@@ -101,7 +105,7 @@ def venue_scores(
                     "preference": preference,
                     "popularity": popularity,
                 },
-                "reasons": reasons or ["new to you"],
+                "reasons": reasons or ["It is new to you."],
                 "liked": liked,
                 "bucket": buckets.get(v["id"]),
             }
@@ -129,18 +133,21 @@ def people_scores(
             continue
         f, kind = e["other_user_id"], e["relationship_type"]
         direct = category = 0.0
-        if kind == "suggested":
-            reasons = ["suggested for you"]
+        close = e["strength"] >= 0.75
+        if kind == "friend":
+            reasons = ["They are a close friend." if close else "They are your friend."]
+        elif kind == "mutual":
+            reasons = ["You know each other well." if close else "You know each other."]
         else:
-            reasons = [f"close {kind}" if e["strength"] >= 0.75 else f"your {kind}"]
+            reasons = ["They are suggested for you."]
         if venue is not None:
             liked = positive_count(interactions, f, {venue["id"]})
             seconds = dwell(interactions, f, {venue["id"]})
             direct = min(1.0, 0.5 * liked + seconds / 300)
             if liked:
-                reasons.append(f"liked this venue {times(liked)}")
+                reasons.append(f"They liked this venue {times(liked)}.")
             elif seconds >= 60:
-                reasons.append(f"spent {minutes(seconds)} here")
+                reasons.append(f"They spent {minutes(seconds)} here.")
             if venue["category"] is not None:
                 same = {v["id"] for v in venues if v["category"] == venue["category"]}
                 liked_there = positive_count(interactions, f, same)
@@ -148,7 +155,7 @@ def people_scores(
                 category = min(1.0, 0.3 * liked_there + seconds_there / 600)
                 if liked_there or seconds_there:
                     words = venue["category"].replace("-", " ")
-                    reasons.append(f"likes {words if words.endswith('s') else words + 's'}")
+                    reasons.append(f"They like {words if words.endswith('s') else words + 's'}.")
         results.append(
             {
                 "user_id": f,
@@ -231,17 +238,17 @@ def group_scores(
         tops = [m["handle"] for m in members if favourite.get(m["id"]) == v["id"]]
         reasons = []
         if fans and len(fans) == len(members) and len(fans) > 1:
-            reasons.append("all of you liked it")
+            reasons.append("All of you liked it.")
         elif fans:
-            reasons.append(f"liked by {names(fans)}")
+            reasons.append(f"{names(fans)} liked it.")
         if tops:
-            reasons.append(f"top pick for {names(tops)}")
+            reasons.append(f"It is the top pick for {names(tops)}.")
         if row["trip"] is not None:
-            reasons.append(f"everyone within {row['trip']:.1f} km")
+            reasons.append(f"Everyone is within {row['trip']:.1f} km.")
         if len(members) > 1 and row["minimum"] >= 0.3:
-            reasons.append(f"nobody scores it below {row['minimum']:.2f}")
+            reasons.append(f"Nobody scores it below {row['minimum']:.2f}.")
         if row["scores"][0]["bucket"] is not None:
-            reasons.append(f"in the top {row['scores'][0]['bucket']}% by likes")
+            reasons.append(f"It is in the top {row['scores'][0]['bucket']}% by likes.")
         results.append(
             {
                 "venue_id": v["id"],
@@ -253,7 +260,7 @@ def group_scores(
                     {"user_id": m["id"], "score": r["score"], "distance_km": r["distance_km"]}
                     for m, r in zip(members, row["scores"], strict=True)
                 ],
-                "reasons": reasons or ["new to all of you"],
+                "reasons": reasons or ["It is new to all of you."],
             }
         )
     return results

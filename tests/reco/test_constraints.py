@@ -52,7 +52,7 @@ def test_near_point_replaces_home_for_distance_and_ranking(client, home):
     assert got[0]["venue_name"] == "by-office"
     assert got[0]["distance_km"] == pytest.approx(0.0)
     assert got[0]["features"]["spatial"] == pytest.approx(1.0)
-    assert "right by you" in got[0]["reasons"]
+    assert "It is right by you." in got[0]["reasons"]
     filtered = reco(client, home, near_lat=41.0, near_lng=-74.0, max_distance_km=5)
     assert venue_names(filtered) == ["by-office"]
 

@@ -108,7 +108,7 @@ def test_result_carries_every_members_score_distance_and_longest_trip(client):
     assert got["venue_id"] == venue["id"]
     single = client.get(f"/reco/venues/{far['id']}").json()[0]
     assert members[far["id"]]["score"] == pytest.approx(single["score"])
-    assert "everyone within 11.1 km" in got["reasons"]
+    assert "Everyone is within 11.1 km." in got["reasons"]
 
 
 def test_group_of_one_matches_the_single_recommender(client, readme_world):
@@ -123,8 +123,8 @@ def test_group_reasons_name_fans_and_favourites(client):
     venue = create_venue(client)
     interact(client, ana["id"], venue["id"], kind="like")
     (got,) = group(client, [ana, ben], "average")
-    assert "liked by @ana2" in got["reasons"]
-    assert "top pick for @ana2 and @ben2" in got["reasons"]
+    assert "@ana2 liked it." in got["reasons"]
+    assert "It is the top pick for @ana2 and @ben2." in got["reasons"]
 
 
 def test_unknown_member_is_404(client):

@@ -1,9 +1,12 @@
 """People beyond direct edges (Adamic-Adar, co-visitation), invite suggestions, reasons."""
 
 import math
+import re
 
 import pytest
 
+from luna.reco import reasons
+from luna.reco.heuristic import Engagement
 from tests.factories import assert_error, connect, create_plan, create_user, create_venue, interact
 
 
@@ -34,7 +37,7 @@ def graph(client):
 def test_default_people_are_direct_edges_only(client, graph):
     got = people(client, graph["u"])
     assert set(got) == {graph["a"]["id"], graph["b"]["id"]}
-    assert got[graph["a"]["id"]]["reasons"] == ["your friend"]
+    assert got[graph["a"]["id"]]["reasons"] == ["They are your friend."]
 
 
 def test_friends_of_friends_by_adamic_adar(client, graph):
@@ -49,8 +52,8 @@ def test_friends_of_friends_by_adamic_adar(client, graph):
     assert c["score"] == pytest.approx(0.6)
     assert d["score"] == pytest.approx(0.2)
     assert got[graph["e"]["id"]]["score"] == pytest.approx(0.2)  # incoming edge e -> b counts
-    assert "2 friends in common" in c["reasons"]
-    assert "1 friend in common" in d["reasons"]
+    assert "You have 2 friends in common." in c["reasons"]
+    assert "You have 1 friend in common." in d["reasons"]
 
 
 def test_suggested_people_are_ranked_by_score_not_below_friends(client, graph):
@@ -81,7 +84,7 @@ def test_co_visitors_are_suggested(client):
     (only,) = got.values()
     assert only["features"]["social"] == pytest.approx(0.5)  # 1 of my 2 venues
     assert only["score"] == pytest.approx(0.3)
-    assert only["reasons"][0] == "1 venue in common"
+    assert only["reasons"][0] == "You have 1 venue in common."
 
 
 def test_suggested_people_get_the_venue_features(client, graph):
@@ -95,8 +98,8 @@ def test_suggested_people_get_the_venue_features(client, graph):
     assert c["features"]["category"] == pytest.approx(0.6)
     # Co-visitation: u visited nothing, so c's social is its Adamic-Adar closeness (1).
     assert c["score"] == pytest.approx(0.6 + 0.25 * 0.5 + 0.15 * 0.6)
-    assert "liked this venue once" in c["reasons"]
-    assert "likes comedy clubs" in c["reasons"]
+    assert "They liked this venue once." in c["reasons"]
+    assert "They like comedy clubs." in c["reasons"]
 
 
 def test_invite_suggestions_rank_companions_not_on_the_plan(client, graph):
@@ -161,16 +164,48 @@ def test_venue_reasons_say_distance_engagement_and_popularity(client):
         interact(client, fan["id"], other["id"], kind="like")
     got = {r["venue_id"]: r for r in client.get(f"/reco/venues/{user['id']}").json()}
     assert got[venue["id"]]["reasons"] == [
-        "you liked it twice",
-        "you spent 10 min there",
-        "1.2 km from home",
-        "in the top 25% by likes",
+        "You liked it twice.",
+        "You spent 10 min there.",
+        "It is 1.2 km from your home.",
+        "It is in the top 25% by likes.",
     ]
-    assert got[others[1]["id"]]["reasons"] == ["111.2 km from home"]
+    assert got[others[1]["id"]]["reasons"] == ["It is 111.2 km from your home."]
 
 
 def test_venue_reasons_without_home_or_history(client):
     user = create_user(client)
     create_venue(client)
     (got,) = client.get(f"/reco/venues/{user['id']}").json()
-    assert got["reasons"] == ["new to you"]
+    assert got["reasons"] == ["It is new to you."]
+
+
+@pytest.mark.parametrize(
+    ("kind", "strength", "reason"),
+    [
+        ("friend", 0.9, "They are a close friend."),
+        ("friend", 0.5, "They are your friend."),
+        ("mutual", 0.8, "You know each other well."),
+        ("mutual", 0.5, "You know each other."),
+        ("suggested", 0.9, "They are suggested for you."),
+    ],
+)
+def test_an_edge_alone_reads_as_a_sentence(kind, strength, reason):
+    nothing = Engagement(0, 0)
+    assert reasons.person_reasons(kind, strength, 0, 0, nothing, nothing, None) == [reason]
+
+
+def test_every_reason_is_a_sentence():
+    liked = Engagement(2, 600)
+    said = [
+        *reasons.venue_reasons(1.2, "home", liked, 5),
+        *reasons.venue_reasons(0.05, "near", Engagement(0, 0), None),
+        *reasons.venue_reasons(None, "home", Engagement(0, 0), None),
+        *reasons.person_reasons("mutual", 0.5, 2, 3, liked, liked, "comedy-club"),
+        *reasons.person_reasons("friend", 0.5, 0, 0, Engagement(0, 90), liked, "bar"),
+        *reasons.group_reasons(3.14, [("ana", liked), ("ben", liked)], ["ana"], 0.4, 1),
+        *reasons.group_reasons(2.0, [("ana", liked), ("ben", Engagement(0, 0))], [], 0.1, None),
+        *reasons.group_reasons(None, [("ana", Engagement(0, 0))], [], 0.0, None),
+    ]
+    assert len(said) == 21
+    for reason in said:
+        assert re.fullmatch(r"[A-Z@][^.]*(\.\d+[^.]*)*\.", reason), reason

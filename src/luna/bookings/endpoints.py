@@ -5,7 +5,7 @@ from fastapi import Query
 
 from luna.auth.dependencies import CurrentCaller
 from luna.bookings import service
-from luna.bookings.schemas import BookingRead
+from luna.bookings.schemas import BookingRead, BookingSummary
 from luna.db import SessionDep
 from luna.plans.dependencies import VisiblePlanId, ensure_participant
 from luna.routing import LunaRouter
@@ -14,7 +14,7 @@ from luna.schemas import COMMON_ERRORS, PageDep, error_responses
 router = LunaRouter(tags=["bookings"], responses=COMMON_ERRORS)
 
 
-@router.get("/bookings/", response_model=list[BookingRead])
+@router.get("/bookings/", response_model=list[BookingSummary])
 def list_bookings(
     session: SessionDep,
     page: PageDep,

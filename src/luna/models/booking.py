@@ -1,11 +1,15 @@
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from luna.models.base import Base, CreatedAtMixin, IdMixin
 from luna.models.enums import BookingStatus
 from luna.models.types import str_enum
+
+if TYPE_CHECKING:
+    from luna.models.plan import Plan
 
 
 class Booking(IdMixin, CreatedAtMixin, Base):
@@ -20,6 +24,8 @@ class Booking(IdMixin, CreatedAtMixin, Base):
     status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus))
     party_size: Mapped[int]
     failure_reason: Mapped[str | None] = mapped_column(String(500))
+    # Read-only, for the list's venue and participants (bookings.repository.list_page).
+    plan: Mapped["Plan"] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("provider", "external_ref"),

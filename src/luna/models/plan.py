@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from luna.models.base import Base, CreatedAtMixin, IdMixin
 from luna.models.enums import ParticipantStatus, PlanEventKind, PlanStatus
 from luna.models.types import str_enum
+
+if TYPE_CHECKING:
+    from luna.models.user import User
+    from luna.models.venue import Venue
 
 
 class Plan(IdMixin, CreatedAtMixin, Base):
@@ -26,6 +31,8 @@ class Plan(IdMixin, CreatedAtMixin, Base):
         order_by=lambda: (PlanParticipant.created_at, PlanParticipant.user_id),
         cascade="all, delete-orphan",
     )
+    # Read-only, for the lists' venue_name (loaded with the plans: plans.repository.list_page).
+    venue: Mapped["Venue"] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (
         Index("ix_plans_organizer_id", "organizer_id"),
@@ -44,6 +51,8 @@ class PlanParticipant(CreatedAtMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     status: Mapped[ParticipantStatus] = mapped_column(str_enum(ParticipantStatus))
+    # Read-only, for the lists' handles (loaded with the participants when asked for).
+    user: Mapped["User"] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (Index("ix_plan_participants_user_id", "user_id"),)
 

@@ -3,6 +3,10 @@
 What is never logged: tokens (we log no headers), query strings (they can carry a
 position), request and response bodies (they carry homes), secrets (settings are never
 logged). The server's own access log (granian's) stays off, ours replaces it for that reason.
+
+LOG_LEVEL sets Luna's own loggers (`luna.*`) and granian's start-up lines. Libraries (procrastinate,
+alembic, httpx, ...) log at WARNING and above unless LOG_LEVEL=DEBUG: their INFO lines
+("No periodic task found", "Running upgrade ...") say nothing a user acts on.
 """
 
 import logging
@@ -14,6 +18,14 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from luna.config import Settings
 
 ACCESS_LOGGER = "luna.access"
+
+
+def library_level(level: str) -> str:
+    """The level of every logger outside Luna's own: LOG_LEVEL when it is DEBUG (everything
+    shows), otherwise never below WARNING."""
+    if level == "DEBUG":
+        return level
+    return max(level, "WARNING", key=logging.getLevelName)
 
 
 def logging_config(level: str) -> dict[str, Any]:
@@ -48,8 +60,9 @@ def logging_config(level: str) -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
             }
         },
-        "root": {"level": level, "handlers": ["stderr"]},
+        "root": {"level": library_level(level), "handlers": ["stderr"]},
         "loggers": {
+            "luna": {"level": level},
             # granian's own messages (`luna serve`); its access log stays off: luna.access,
             # which leaves out query strings, replaces it.
             "_granian": {"level": level, "handlers": ["stderr"], "propagate": False},

@@ -22,6 +22,7 @@ from luna.plans.schemas import (
     PlanCreate,
     PlanEventRead,
     PlanRead,
+    PlanSummary,
 )
 from luna.routing import LunaRouter
 from luna.schemas import COMMON_ERRORS, PageDep, error_responses
@@ -59,7 +60,7 @@ def create_plan(
     return service.create_plan(session, body, idempotency_key)
 
 
-@router.get("/", response_model=list[PlanRead])
+@router.get("/", response_model=list[PlanSummary])
 def list_plans(
     session: SessionDep,
     page: PageDep,

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from luna.models import (
     ParticipantStatus,
@@ -14,6 +14,8 @@ from luna.models import (
     PlanIdempotencyKey,
     PlanParticipant,
     PlanStatus,
+    User,
+    Venue,
 )
 from luna.schemas import Page
 
@@ -37,8 +39,18 @@ def get_with_participants(
     return session.scalar(stmt)
 
 
+# A list's plans with their venue (joined) and participants with their user (one more
+# statement for the whole page): two statements, however many plans and people.
+WITH_NAMES = (
+    joinedload(Plan.venue, innerjoin=True).load_only(Venue.name),
+    selectinload(Plan.participants)
+    .joinedload(PlanParticipant.user, innerjoin=True)
+    .load_only(User.handle),
+)
+
+
 def list_page(session: Session, page: Page, user_id: uuid.UUID | None) -> Sequence[Plan]:
-    stmt = select(Plan).options(selectinload(Plan.participants))
+    stmt = select(Plan).options(*WITH_NAMES)
     if user_id is not None:
         # The organizer is always a participant, so this covers both roles.
         taking_part = select(PlanParticipant.plan_id).where(PlanParticipant.user_id == user_id)

@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AliasPath, Field
 
 from luna.bookings.schemas import BookingRead
 from luna.models import ParticipantStatus, PlanEventKind, PlanStatus
@@ -42,6 +42,10 @@ class ParticipantRead(LunaModel):
     status: ParticipantStatus
 
 
+class ParticipantSummary(ParticipantRead):
+    handle: str = Field(validation_alias=AliasPath("user", "handle"))
+
+
 class ParticipantDetail(ParticipantRead):
     plan_id: uuid.UUID
     created_at: UtcDatetime
@@ -58,6 +62,13 @@ class PlanRead(LunaModel):
     status: PlanStatus
     participants: list[ParticipantRead]
     created_at: UtcDatetime
+
+
+class PlanSummary(PlanRead):
+    """A plan in a list: what a client shows without a call per plan."""
+
+    venue_name: str = Field(validation_alias=AliasPath("venue", "name"))
+    participants: list[ParticipantSummary]
 
 
 class ConfirmResult(LunaModel):

@@ -1,7 +1,8 @@
 """Short, human-readable reasons for a recommendation, from features already computed.
 
 Pure: no session, no queries. Each function takes the numbers the scorer used and says the
-ones worth saying, most telling first.
+ones worth saying, most telling first. Each reason is a sentence ("You liked it twice.",
+"They are a close friend."), so a client shows it as it is.
 """
 
 import math
@@ -11,7 +12,7 @@ import numpy as np
 
 from luna.reco.heuristic import Engagement
 
-POPULARITY_BUCKETS = (1, 5, 10, 25)  # "in the top N% by likes"
+POPULARITY_BUCKETS = (1, 5, 10, 25)  # "It is in the top N% by likes."
 
 
 def times(n: int) -> str:
@@ -46,10 +47,10 @@ def popularity_bucket_array(positive_counts: np.ndarray) -> np.ndarray:
 
 
 def distance_reason(distance_km: float, origin: str) -> str:
-    where = "home" if origin == "home" else "you"
+    where = "your home" if origin == "home" else "you"
     if distance_km < 0.1:
-        return f"right by {'your home' if origin == 'home' else 'you'}"
-    return f"{distance_km:.1f} km from {where}"
+        return f"It is right by {where}."
+    return f"It is {distance_km:.1f} km from {where}."
 
 
 def venue_reasons(
@@ -61,15 +62,15 @@ def venue_reasons(
     """Why one person might like a venue. `origin` is "home" or "near" (a given point)."""
     reasons = []
     if own.positive_count:
-        reasons.append(f"you liked it {times(own.positive_count)}")
+        reasons.append(f"You liked it {times(own.positive_count)}.")
     if own.dwell_seconds >= 60:
-        reasons.append(f"you spent {minutes(own.dwell_seconds)} there")
+        reasons.append(f"You spent {minutes(own.dwell_seconds)} there.")
     if distance_km is not None:
         reasons.append(distance_reason(distance_km, origin))
     if popularity_bucket is not None:
-        reasons.append(f"in the top {popularity_bucket}% by likes")
+        reasons.append(f"It is in the top {popularity_bucket}% by likes.")
     if not reasons:
-        reasons.append("new to you")
+        reasons.append("It is new to you.")
     return reasons
 
 
@@ -86,23 +87,32 @@ def person_reasons(
     people found beyond direct edges (their counts say why)."""
     reasons = []
     if common_friends:
-        reasons.append(f"{common_friends} friend{'s' if common_friends > 1 else ''} in common")
+        reasons.append(
+            f"You have {common_friends} friend{'s' if common_friends > 1 else ''} in common."
+        )
     if shared_venues:
-        reasons.append(f"{shared_venues} venue{'s' if shared_venues > 1 else ''} in common")
+        reasons.append(
+            f"You have {shared_venues} venue{'s' if shared_venues > 1 else ''} in common."
+        )
     if not common_friends and not shared_venues:
-        if relationship_type == "suggested":
-            reasons.append("suggested for you")
-        elif strength >= 0.75:
-            reasons.append(f"close {relationship_type}")
-        else:
-            reasons.append(f"your {relationship_type}")
+        reasons.append(relationship_reason(relationship_type, strength))
     if at_venue.positive_count:
-        reasons.append(f"liked this venue {times(at_venue.positive_count)}")
+        reasons.append(f"They liked this venue {times(at_venue.positive_count)}.")
     elif at_venue.dwell_seconds >= 60:
-        reasons.append(f"spent {minutes(at_venue.dwell_seconds)} here")
+        reasons.append(f"They spent {minutes(at_venue.dwell_seconds)} here.")
     if category is not None and (in_category.positive_count or in_category.dwell_seconds):
-        reasons.append(f"likes {plural(category)}")
+        reasons.append(f"They like {plural(category)}.")
     return reasons
+
+
+def relationship_reason(relationship_type: str, strength: float) -> str:
+    """The edge itself, when nothing more telling is known; "close" from strength 0.75."""
+    close = strength >= 0.75
+    if relationship_type == "friend":
+        return "They are a close friend." if close else "They are your friend."
+    if relationship_type == "mutual":
+        return "You know each other well." if close else "You know each other."
+    return "They are suggested for you."
 
 
 def group_reasons(
@@ -117,19 +127,19 @@ def group_reasons(
     reasons = []
     fans = [handle for handle, e in member_engagement if e.positive_count]
     if fans and len(fans) == len(member_engagement) and len(fans) > 1:
-        reasons.append("all of you liked it")
+        reasons.append("All of you liked it.")
     elif fans:
-        reasons.append(f"liked by {_names(fans)}")
+        reasons.append(f"{_names(fans)} liked it.")
     if favourite_of:
-        reasons.append(f"top pick for {_names(list(favourite_of))}")
+        reasons.append(f"It is the top pick for {_names(list(favourite_of))}.")
     if longest_trip_km is not None and math.isfinite(longest_trip_km):
-        reasons.append(f"everyone within {longest_trip_km:.1f} km")
+        reasons.append(f"Everyone is within {longest_trip_km:.1f} km.")
     if len(member_engagement) > 1 and lowest_score >= 0.3:
-        reasons.append(f"nobody scores it below {lowest_score:.2f}")
+        reasons.append(f"Nobody scores it below {lowest_score:.2f}.")
     if popularity_bucket is not None:
-        reasons.append(f"in the top {popularity_bucket}% by likes")
+        reasons.append(f"It is in the top {popularity_bucket}% by likes.")
     if not reasons:
-        reasons.append("new to all of you")
+        reasons.append("It is new to all of you.")
     return reasons
 
 
