@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from anyio import CapacityLimiter
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from luna import __version__
 from luna.abuse import BodySizeLimitMiddleware, WriteRateLimiter
@@ -25,6 +26,7 @@ from luna.interactions.endpoints import router as interactions_router
 from luna.observability.logging import configure_logging
 from luna.observability.metrics import install_metrics
 from luna.observability.middleware import AccessLogMiddleware
+from luna.observability.tracing import instrument_app, instrument_engine, tracer_provider_from
 from luna.plans.endpoints import router as plans_router
 from luna.reco.endpoints import plan_router as reco_plan_router
 from luna.reco.endpoints import router as reco_router
@@ -83,8 +85,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """The app; traced when OTEL_EXPORTER_OTLP_ENDPOINT is set or `tracer_provider` is given
+    (tests), and with nothing instrumented otherwise (luna.observability.tracing)."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracer_provider_from(settings)
     configure_logging(settings)
     if not settings.luna_auth:
         logger.warning("authentication is OFF (LUNA_AUTH=off): every caller is an admin")
@@ -101,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.tracer_provider = tracer_provider
+    if tracer_provider is not None:
+        instrument_engine(engine, tracer_provider)
     app.state.session_factory = create_session_factory(engine)
     app.state.hot_route_threads = CapacityLimiter(settings.luna_hot_route_threads)
     app.state.venue_index = VenueIndex(
@@ -112,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from luna.reco.learned import load_venue_ranker  # scipy, LightGBM: only when asked for
 
         app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
-    app.state.providers = build_registry(settings)
+    app.state.providers = build_registry(settings, tracer_provider)
     app.state.booking_queue = BookingQueue(settings)
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)
     app.state.write_limiter = WriteRateLimiter(settings)
@@ -127,4 +137,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.luna_max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    if tracer_provider is not None:
+        instrument_app(app, tracer_provider)  # outermost: the request's span holds the rest
     return app

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     luna_env: Literal["development", "test", "production"] = "development"
+    # Tracing (luna.observability.tracing): spans go over OTLP/HTTP to this endpoint; off
+    # (nothing instrumented) when unset.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "luna"
     # Booking: provider used for venues that do not name one.
     luna_default_provider: str = "mock"
     # Tried in this order when the first choice has no availability (comma-separated).

@@ -11,6 +11,10 @@ Each job carries two procrastinate locks named after the plan: `lock` (two jobs 
 never run at the same time, on any machine) and `queueing_lock` (at most one of them waits
 in the queue). The job itself locks the plan row and books only a plan still in `booking`,
 so a job run twice books once.
+
+With tracing on (luna.observability.tracing), a job carries the W3C `traceparent` of the
+confirm request that queued it, and runs in a span child of that request's. Jobs queued
+without one (tracing off, the sweep's redeliveries, jobs from before) run as before.
 """
 
 import logging
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
+from opentelemetry.sdk.trace import TracerProvider
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +34,7 @@ from luna.agent import repository as job_repository
 from luna.agent.providers.registry import ProviderRegistry
 from luna.config import Settings
 from luna.models import PlanStatus
+from luna.observability import tracing
 from luna.plans import repository as plan_repository
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ class JobResources:
     session_factory: sessionmaker[Session]
     providers: Callable[[], ProviderRegistry]
     on_finished: Callable[[], None] = lambda: None
+    tracer_provider: TracerProvider | None = None  # None: tracing off
 
 
 def create_queue_app(connector: Any) -> procrastinate.App:
@@ -59,10 +66,15 @@ def create_queue_app(connector: Any) -> procrastinate.App:
     return app
 
 
-def book_plan(context: procrastinate.JobContext, plan_id: str) -> str:
+def book_plan(
+    context: procrastinate.JobContext, plan_id: str, traceparent: str | None = None
+) -> str:
     """The job: one transaction, owned here (services only flush)."""
     resources: JobResources = context.additional_context["luna"]
-    with resources.session_factory() as session:
+    with (
+        tracing.job_span(resources.tracer_provider, traceparent, plan_id=plan_id),
+        resources.session_factory() as session,
+    ):
         try:
             outcome = run_booking(session, uuid.UUID(plan_id), resources.providers())
             session.commit()
@@ -87,6 +99,16 @@ def run_booking(session: Session, plan_id: uuid.UUID, providers: ProviderRegistr
     return str(plan.status)
 
 
+def job_arguments(plan_id: uuid.UUID, traceparent: str | None = None) -> dict[str, str]:
+    """book_plan's arguments; the current trace's traceparent when there is one (tracing on,
+    in a request)."""
+    arguments = {"plan_id": str(plan_id)}
+    traceparent = traceparent or tracing.current_traceparent()
+    if traceparent:
+        arguments["traceparent"] = traceparent
+    return arguments
+
+
 class BookingQueue:
     """Records booking jobs at confirm (the outbox) and hands them to the job queue."""
 
@@ -97,7 +119,8 @@ class BookingQueue:
             # Never opened: it only ever inserts on the caller's connection.
             self._deferrer = create_queue_app(procrastinate.SyncPsycopgConnector())
         # Set by a running in-process runner: takes a job after the commit (SQLite).
-        self.local_sender: Callable[[uuid.UUID], None] | None = None
+        # Its arguments: the plan, and the traceparent of the request (None: tracing off).
+        self.local_sender: Callable[[uuid.UUID, str | None], None] | None = None
 
     def record(self, session: Session, plan_id: uuid.UUID) -> None:
         """In the caller's transaction: the outbox row, and on PostgreSQL the queued job."""
@@ -116,7 +139,7 @@ class BookingQueue:
                     connection=connection.connection.driver_connection,
                     lock=plan_lock(plan_id),
                     queueing_lock=plan_lock(plan_id),
-                ).defer(plan_id=str(plan_id))
+                ).defer(**job_arguments(plan_id))
                 connection.execute(set_path, {"path": search_path})
         except AlreadyEnqueued:
             logger.info("a booking job for this plan is already waiting")
@@ -124,4 +147,4 @@ class BookingQueue:
     def after_commit(self, plan_id: uuid.UUID) -> None:
         """SQLite: hand the job to the in-process runner (PostgreSQL queued it already)."""
         if not self.postgres and self.local_sender is not None:
-            self.local_sender(plan_id)
+            self.local_sender(plan_id, tracing.current_traceparent())

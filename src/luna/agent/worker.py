@@ -30,6 +30,7 @@ from typing import Any
 
 import procrastinate
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
@@ -47,11 +48,13 @@ from luna.agent.tasks import (
     BookingQueue,
     JobResources,
     create_queue_app,
+    job_arguments,
     plan_lock,
 )
 from luna.config import Settings
 from luna.db import READ_ONLY, create_db_engine, create_session_factory
 from luna.models.base import utcnow
+from luna.observability import tracing
 from luna.observability.metrics import BOOKING_QUEUE_DEPTH
 
 logger = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ class BookingRunner:
         concurrency: int,
         run_jobs: bool = True,
         name: str = "luna-worker",
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.settings = settings
         self.concurrency = concurrency
@@ -96,7 +100,9 @@ class BookingRunner:
         self.run_jobs = run_jobs
         self.name = name
         self.queue_app = create_queue_app(queue_connector(settings, concurrency))
-        self.resources = JobResources(session_factory, providers, self.refresh_queue_depth)
+        self.resources = JobResources(
+            session_factory, providers, self.refresh_queue_depth, tracer_provider
+        )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
         self._stop_requested = asyncio.Event()
@@ -184,20 +190,21 @@ class BookingRunner:
         await self._refresh_gauge_async()
         return redelivered
 
-    async def defer(self, plan_id: uuid.UUID) -> None:
+    async def defer(self, plan_id: uuid.UUID, traceparent: str | None = None) -> None:
         try:
             await (
                 self.queue_app.tasks[TASK_NAME]
                 .configure(lock=plan_lock(plan_id), queueing_lock=plan_lock(plan_id))
-                .defer_async(plan_id=str(plan_id))
+                .defer_async(**job_arguments(plan_id, traceparent))
             )
         except AlreadyEnqueued:
             pass  # one is waiting already
 
-    def send_from_thread(self, plan_id: uuid.UUID) -> None:
-        """Queue a job from another thread (the in-process runner's hand-over)."""
+    def send_from_thread(self, plan_id: uuid.UUID, traceparent: str | None = None) -> None:
+        """Queue a job from another thread (the in-process runner's hand-over), with the
+        traceparent of the request that confirmed it."""
         if self.loop is not None and self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.defer(plan_id), self.loop)
+            asyncio.run_coroutine_threadsafe(self.defer(plan_id, traceparent), self.loop)
 
     def _owed_plans(self, sent_before: Any) -> list[uuid.UUID]:
         with self._read_session() as session:
@@ -254,6 +261,9 @@ class InProcessRunner:
         # Its own connection pool: a burst of requests must not starve the jobs they wait for.
         concurrency = self._settings.luna_jobs_in_process_concurrency
         self._engine = create_db_engine(self._settings, pool_size=concurrency)
+        tracer_provider = state.tracer_provider
+        if tracer_provider is not None:
+            tracing.instrument_engine(self._engine, tracer_provider)
         runner = BookingRunner(
             self._settings,
             create_session_factory(self._engine),
@@ -261,6 +271,7 @@ class InProcessRunner:
             concurrency=concurrency,
             run_jobs=self._settings.luna_jobs_in_process,
             name="luna-serve",
+            tracer_provider=tracer_provider,
         )
         self._runner = runner
         self._thread = threading.Thread(target=self._main, name="luna-booking-jobs", daemon=True)
@@ -307,11 +318,20 @@ def run_worker(settings: Settings) -> None:
 
     concurrency = settings.luna_worker_concurrency
     engine = create_db_engine(settings, pool_size=concurrency)
-    providers = build_registry(settings)
+    tracer_provider = tracing.tracer_provider_from(settings)  # None unless OTLP is set
+    providers = build_registry(settings, tracer_provider)
+    if tracer_provider is not None:
+        tracing.instrument_engine(engine, tracer_provider)
     runner = BookingRunner(
-        settings, create_session_factory(engine), lambda: providers, concurrency=concurrency
+        settings,
+        create_session_factory(engine),
+        lambda: providers,
+        concurrency=concurrency,
+        tracer_provider=tracer_provider,
     )
     try:
         asyncio.run(runner.run(install_signal_handlers=True))
     finally:
         engine.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # sends the last spans

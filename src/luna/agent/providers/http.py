@@ -31,6 +31,11 @@ class HttpProvider:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx2.Client(base_url=base_url, timeout=timeout_seconds, headers=headers)
 
+    @property
+    def client(self) -> httpx2.Client:
+        """The HTTP client (luna.observability.tracing instruments it)."""
+        return self._client
+
     def is_available(self, request: BookingRequest) -> tuple[bool, str | None]:
         params = {
             "venue_id": str(request.venue_id),

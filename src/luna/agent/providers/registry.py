@@ -1,10 +1,15 @@
 """Which provider books which venue."""
 
+from typing import TYPE_CHECKING
+
 from luna.agent.providers.base import BookingProvider
 from luna.agent.providers.http import HttpProvider
 from luna.agent.providers.mock import MockProvider
 from luna.agent.retry import RetryPolicy
 from luna.config import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 class UnknownProvider(LookupError):
@@ -44,7 +49,10 @@ class ProviderRegistry:
             raise UnknownProvider(name or "") from None
 
 
-def build_registry(settings: Settings) -> ProviderRegistry:
+def build_registry(
+    settings: Settings, tracer_provider: "TracerProvider | None" = None
+) -> ProviderRegistry:
+    """The configured providers; with a tracer provider, the HTTP partner's calls are traced."""
     mock = MockProvider(
         latency_ms=settings.luna_mock_latency_ms,
         transient_failures=settings.luna_mock_transient_failures,
@@ -58,11 +66,16 @@ def build_registry(settings: Settings) -> ProviderRegistry:
     providers: dict[str, BookingProvider] = {"mock": mock}
     if settings.luna_http_provider_url:
         token = settings.luna_http_provider_token
-        providers["http"] = HttpProvider(
+        http = HttpProvider(
             settings.luna_http_provider_url,
             timeout_seconds=settings.luna_http_provider_timeout_seconds,
             token=token.get_secret_value() if token else None,
         )
+        if tracer_provider is not None:
+            from luna.observability.tracing import instrument_http_client
+
+            instrument_http_client(http.client, tracer_provider)
+        providers["http"] = http
     return ProviderRegistry(
         providers,
         default=settings.luna_default_provider,
