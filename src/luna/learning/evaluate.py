@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from luna.config import RecoSettings
-from luna.learning import baselines
+from luna.learning import baselines, next_visit
 from luna.learning.catalog import build_catalog
 from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
 from luna.learning.metrics import (
@@ -53,6 +53,7 @@ class EvalConfig:
     val_weeks: int = 4
     training_snapshots: int = TRAINING_SNAPSHOTS
     max_users: int | None = None  # a small slice (tests)
+    next_visit_sample: int = next_visit.SAMPLE  # test check-ins of the next-visit task
 
 
 Scorer = Callable[[Window, int, str], np.ndarray]
@@ -275,6 +276,11 @@ def run(config: EvalConfig, console: Console) -> dict:
         split_truth = repeat_explore(test)
         model_intervals = intervals(per_person, config.seed)
 
+        half_life = tuned["recency-weighted frequency"].best["all"].half_life_days
+        contextual = next_visit.run(
+            log, catalog, split, validation, test, ranker, half_life, settings, config, progress
+        )
+
     report = {
         "seed": config.seed,
         "data": str(config.data),
@@ -293,18 +299,27 @@ def run(config: EvalConfig, console: Console) -> dict:
         "test_truth": split_truth,
         "learned_gain_over_best_baseline": gains,
         "goal": goal_check(results),
+        "next_visit": contextual,
     }
     console.print(rich_table(results))
     for line in summary_lines(split_truth, gains):
         console.print(line)
     for line in report["goal"]["summary"]:
         console.print(line)
+    console.print(next_visit.rich_table(contextual))
+    console.print(contextual["goal"]["summary"])
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
     (config.out / "evaluation.md").write_text(
-        markdown_table(results) + "\n" + markdown_summary(split_truth, gains) + "\n"
+        markdown_table(results)
+        + "\n"
+        + markdown_summary(split_truth, gains)
+        + "\n\n"
+        + next_visit.markdown(contextual)
+        + "\n"
     )
     plot(model_intervals, config.out / "evaluation.png")
+    next_visit.plot(contextual, config.out / "next_visit.png")
     model = RankerModel(
         boosters,
         metrics={"test": results[LEARNED], "heuristic_test": results["heuristic (SPEC §3)"]},
