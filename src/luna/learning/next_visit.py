@@ -250,7 +250,7 @@ def describe_task(task: Sequence[Case]) -> dict[str, float]:
 
 RECENCY = "recency-weighted frequency"
 TIME_AWARE = "time-aware frequency"
-HEURISTIC = "heuristic (SPEC §3) from near"
+HEURISTIC = "SPEC §3 heuristic from near"
 NEAREST = "nearest to near"
 LEARNED = "learned ranker (at, near)"
 GOAL_RELATIVE_GAIN = 0.10  # issue 17: the learned ranker >= 1.1 x the best baseline
