@@ -174,3 +174,36 @@ def test_the_goal_is_10_percent_above_the_best_baseline():
     assert checked["checks"]["mrr@10"]["best_baseline"] == "b"
     assert checked["checks"]["mrr@10"]["met"] is False  # +4.5%
     assert checked["met"] is False
+
+
+def test_the_eval_section_ranks_every_model_and_writes_its_table_and_plot(tmp_path):
+    from luna.learning.split import TimeSplit
+
+    val_start = START - 7 * DAY
+    events = [
+        (1, 10, val_start - 3 * DAY),
+        (1, 11, val_start + DAY),  # a validation check-in
+        *EVENTS[1:],
+    ]
+    log = make_log(events, PLACES)
+    catalog = build_catalog(log)
+    homes = np.full((log.n_users, 2), np.nan)
+    homes[0] = HOME
+    validation = build_window(log, catalog, Snapshot(val_start, START), homes)
+    test = build_window(log, catalog, Snapshot(START, END), homes)
+    keys = log.venue_keys.tolist()
+    at = {key: int(catalog.position[keys.index(key)]) for key in PLACES}
+    split = TimeSplit(int(log.utc.min()), val_start, START, END)
+    # the stub ranker always answers 12 first: right for 1 of the 4 test check-ins
+    stub = _Recorder(np.array([at[12], at[11], at[13]]))
+    section = next_visit.run(log, catalog, split, validation, test, stub, 120.0, RecoSettings())
+    assert section["protocol"]["cases"] == 4 and section["validation_cases"] == 1
+    assert len(stub.calls) == 4
+    learned = section["results"][next_visit.LEARNED]
+    assert learned["acc@1"] == pytest.approx(1 / 4)
+    assert learned["acc@10"] == pytest.approx(3 / 4)
+    assert len(section["slot_boost_tuning"]) == len(next_visit.SLOT_BOOST_GRID)
+    table = next_visit.markdown(section)
+    assert "| **learned ranker (at, near)** | 0.2500 |" in table
+    next_visit.plot(section, tmp_path / "next_visit.png")
+    assert (tmp_path / "next_visit.png").read_bytes()[:4] == b"\x89PNG"

@@ -3,8 +3,9 @@
 Protocol (docs/evaluation.md): catalog of going-out venues; time split (test = last 4
 weeks, validation = the 4 before, training snapshots = 4-week windows before that); homes
 estimated from each window's own history; every catalog venue ranked for every test person;
-metrics at 10 and 20 for all future visits and for venues new to the person. Fixed seed:
-the same command prints the same numbers.
+metrics at 10 and 20 for all future visits and for venues new to the person; and the
+next-visit task (`luna.learning.next_visit`: each sampled test check-in ranked at its time and
+place, Acc@k and MRR@10). Fixed seed: the same command prints the same numbers.
 """
 
 import json
@@ -278,7 +279,17 @@ def run(config: EvalConfig, console: Console) -> dict:
 
         half_life = tuned["recency-weighted frequency"].best["all"].half_life_days
         contextual = next_visit.run(
-            log, catalog, split, validation, test, ranker, half_life, settings, config, progress
+            log,
+            catalog,
+            split,
+            validation,
+            test,
+            ranker,
+            half_life,
+            settings,
+            config.next_visit_sample,
+            config.seed,
+            progress,
         )
 
     report = {

@@ -22,6 +22,7 @@ lower catalog position (`luna.learning.serving.top`).
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,7 +32,12 @@ from luna.learning.catalog import Catalog
 from luna.learning.data import DAY, CheckinLog
 from luna.learning.features import CatalogContext, PersonHistory, time_bin
 from luna.learning.serving import LearnedVenueRanker, top
+from luna.learning.split import TimeSplit
+from luna.learning.windows import Window
 from luna.reco.heuristic import score_venues
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 NEAR_HOURS = 3
 SAMPLE = 3_000
@@ -259,25 +265,25 @@ GOAL_RELATIVE_GAIN = 0.10  # issue 17: the learned ranker >= 1.1 x the best base
 def run(
     log: CheckinLog,
     catalog: Catalog,
-    split,  # luna.learning.split.TimeSplit
-    validation,  # luna.learning.windows.Window
-    test,  # luna.learning.windows.Window
+    split: TimeSplit,
+    validation: Window,
+    test: Window,
     ranker: LearnedVenueRanker,
     half_life_days: float,
     settings: RecoSettings,
-    config,  # luna.learning.evaluate.EvalConfig
-    progress=None,  # rich Progress
+    sample: int = SAMPLE,
+    seed: int = 42,
+    progress: "Progress | None" = None,
 ) -> dict:
-    """`luna eval`'s next-visit section: the sampled test check-ins, the time-aware
-    baseline's boost tuned on the validation window's check-ins, every model ranked."""
-    sample = getattr(config, "next_visit_sample", SAMPLE)
+    """`luna eval`'s next-visit section: `sample` test check-ins (seeded), the time-aware
+    baseline's boost tuned on as many of the validation window's, every model ranked."""
     step = None
     if progress is not None:
         step = progress.add_task("next visit: sampling check-ins", total=2)
     val_task = cases(
-        log, catalog, split.val_start, split.test_start, validation.homes, sample, config.seed
+        log, catalog, split.val_start, split.test_start, validation.homes, sample, seed
     )
-    task = cases(log, catalog, split.test_start, split.end, test.homes, sample, config.seed)
+    task = cases(log, catalog, split.test_start, split.end, test.homes, sample, seed)
     if step is not None:
         progress.advance(step)
     boost, tuning = tune_slot_boost(validation.context, val_task, half_life_days)
