@@ -23,12 +23,21 @@ def eval_(
     max_users: Annotated[
         int | None, typer.Option(help="Only people with ids up to this (a quick slice)")
     ] = None,
+    next_visit_sample: Annotated[
+        int, typer.Option(help="Test check-ins sampled for the next-visit task (seeded)")
+    ] = 3_000,
 ) -> None:
     """Offline evaluation on real check-ins: baselines and the learned ranker, time split."""
     from luna.learning.evaluate import EvalConfig, run
 
-    report = run(EvalConfig(data=data, out=out, seed=seed, max_users=max_users), console)
-    console.print(f"Wrote {out}/evaluation.json, evaluation.md, evaluation.png, venue_ranker.json")
+    config = EvalConfig(
+        data=data, out=out, seed=seed, max_users=max_users, next_visit_sample=next_visit_sample
+    )
+    report = run(config, console)
+    console.print(
+        f"Wrote {out}/evaluation.json, evaluation.md, evaluation.png, next_visit.png, "
+        "venue_ranker.json"
+    )
     if not report["goal"]["met"]:
         console.print("[yellow]The learned ranker does not meet the goal on this data.[/yellow]")
 

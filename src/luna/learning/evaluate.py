@@ -3,8 +3,9 @@
 Protocol (docs/evaluation.md): catalog of going-out venues; time split (test = last 4
 weeks, validation = the 4 before, training snapshots = 4-week windows before that); homes
 estimated from each window's own history; every catalog venue ranked for every test person;
-metrics at 10 and 20 for all future visits and for venues new to the person. Fixed seed:
-the same command prints the same numbers.
+metrics at 10 and 20 for all future visits and for venues new to the person; and the
+next-visit task (`luna.learning.next_visit`: each sampled test check-in ranked at its time and
+place, Acc@k and MRR@10). Fixed seed: the same command prints the same numbers.
 """
 
 import json
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from luna.config import RecoSettings
-from luna.learning import baselines
+from luna.learning import baselines, next_visit
 from luna.learning.catalog import build_catalog
 from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
 from luna.learning.metrics import (
@@ -53,6 +54,7 @@ class EvalConfig:
     val_weeks: int = 4
     training_snapshots: int = TRAINING_SNAPSHOTS
     max_users: int | None = None  # a small slice (tests)
+    next_visit_sample: int = next_visit.SAMPLE  # test check-ins of the next-visit task
 
 
 Scorer = Callable[[Window, int, str], np.ndarray]
@@ -275,6 +277,21 @@ def run(config: EvalConfig, console: Console) -> dict:
         split_truth = repeat_explore(test)
         model_intervals = intervals(per_person, config.seed)
 
+        half_life = tuned["recency-weighted frequency"].best["all"].half_life_days
+        contextual = next_visit.run(
+            log,
+            catalog,
+            split,
+            validation,
+            test,
+            ranker,
+            half_life,
+            settings,
+            config.next_visit_sample,
+            config.seed,
+            progress,
+        )
+
     report = {
         "seed": config.seed,
         "data": str(config.data),
@@ -293,18 +310,27 @@ def run(config: EvalConfig, console: Console) -> dict:
         "test_truth": split_truth,
         "learned_gain_over_best_baseline": gains,
         "goal": goal_check(results),
+        "next_visit": contextual,
     }
     console.print(rich_table(results))
     for line in summary_lines(split_truth, gains):
         console.print(line)
     for line in report["goal"]["summary"]:
         console.print(line)
+    console.print(next_visit.rich_table(contextual))
+    console.print(contextual["goal"]["summary"])
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
     (config.out / "evaluation.md").write_text(
-        markdown_table(results) + "\n" + markdown_summary(split_truth, gains) + "\n"
+        markdown_table(results)
+        + "\n"
+        + markdown_summary(split_truth, gains)
+        + "\n\n"
+        + next_visit.markdown(contextual)
+        + "\n"
     )
     plot(model_intervals, config.out / "evaluation.png")
+    next_visit.plot(contextual, config.out / "next_visit.png")
     model = RankerModel(
         boosters,
         metrics={"test": results[LEARNED], "heuristic_test": results["heuristic (SPEC §3)"]},
