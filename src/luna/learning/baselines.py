@@ -23,7 +23,7 @@
 Scores ties are broken by a tiny share of popularity (then by catalog position), so that the
 zero-score tail of a model is not an arbitrary order. The models whose scores can be tiny
 (frequencies, recency weights, TIFU-KNN) rank every venue with a positive score above every
-other (`_positive_first`), so the popularity share never reorders them.
+other (`positive_first`), so the popularity share never reorders them.
 """
 
 import itertools
@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from luna.config import RecoSettings
 from luna.geo import haversine_km
 from luna.learning.data import DAY
+from luna.learning.features import CatalogContext
 from luna.learning.windows import Window
 from luna.reco.heuristic import score_venues
 
@@ -65,16 +66,16 @@ class Model(Protocol):
     def scores(self, window: Window, user: int) -> np.ndarray: ...
 
 
-def _tie_break(window: Window) -> np.ndarray:
-    popularity = window.context.popularity_count
+def tie_break(context: CatalogContext) -> np.ndarray:
+    popularity = context.popularity_count
     top = popularity.max(initial=0.0)
     return TIE_BREAK * popularity / top if top > 0 else np.zeros(len(popularity))
 
 
-def _positive_first(scores: np.ndarray, window: Window) -> np.ndarray:
+def positive_first(scores: np.ndarray, context: CatalogContext) -> np.ndarray:
     """Every venue with a positive score above every other, in the order of its score (kept
-    exactly, in log space, however small); the others by popularity (`_tie_break`)."""
-    out = _tie_break(window)
+    exactly, in log space, however small); the others by popularity (`tie_break`)."""
+    out = tie_break(context)
     positive = scores > 0
     if positive.any():
         logs = np.log(scores[positive])
@@ -126,7 +127,7 @@ class Nearest:
     def scores(self, window: Window, user: int) -> np.ndarray:
         home = window.histories[user].home
         if home is None:
-            return _tie_break(window)
+            return tie_break(window.context)
         return -haversine_km(home[0], home[1], window.venues.lat, window.venues.lng)
 
 
@@ -140,7 +141,7 @@ class ItemKNN:
     def scores(self, window: Window, user: int) -> np.ndarray:
         row = window.visits[user]
         knn = window.context.neighbours[row.indices].T @ row.data.astype(np.float64)
-        return knn + _tie_break(window)
+        return knn + tie_break(window.context)
 
 
 @dataclass
@@ -158,7 +159,7 @@ class ItemKNNOwn:
         counts = row.data.astype(np.float64)
         score = window.context.neighbours[row.indices].T @ counts
         score[row.indices] += self.own_weight * counts
-        return score + _tie_break(window)
+        return score + tie_break(window.context)
 
     def describe(self) -> str:
         return f"own weight={self.own_weight:g}"
@@ -174,7 +175,7 @@ class PersonalFrequency:
     def scores(self, window: Window, user: int) -> np.ndarray:
         venue = window.histories[user].venue
         counts = np.bincount(venue, minlength=len(window.venues)).astype(np.float64)
-        return _positive_first(counts, window)
+        return positive_first(counts, window.context)
 
 
 @dataclass
@@ -190,7 +191,7 @@ class RecencyFrequency:
         age_days = (window.cutoff - history.utc) / DAY
         weights = np.exp2(-age_days / self.half_life_days)
         score = np.bincount(history.venue, weights=weights, minlength=len(window.venues))
-        return _positive_first(score, window)
+        return positive_first(score, window.context)
 
     def describe(self) -> str:
         return f"half-life={self.half_life_days:g} days"
@@ -250,7 +251,7 @@ class TIFUKNN:
         row = self.predictions[user]
         score = np.zeros(len(window.venues))
         score[row.indices] = row.data
-        return _positive_first(score, window)
+        return positive_first(score, window.context)
 
     def describe(self) -> str:
         return f"alpha={self.alpha:g}, k={self.k}, {self.metric}"
@@ -329,8 +330,8 @@ class ALS:
 
     def scores(self, window: Window, user: int) -> np.ndarray:
         if window.visits[user].nnz == 0:
-            return _tie_break(window)
-        return self.item_factors @ self.user_factors[user] + _tie_break(window)
+            return tie_break(window.context)
+        return self.item_factors @ self.user_factors[user] + tie_break(window.context)
 
     def describe(self) -> str:
         return f"factors={self.factors}, regularization={self.regularization}, alpha={self.alpha}"

@@ -28,6 +28,7 @@ import numpy as np
 
 from luna.config import RecoSettings
 from luna.geo import haversine_km
+from luna.learning.baselines import positive_first, tie_break
 from luna.learning.catalog import Catalog
 from luna.learning.data import DAY, CheckinLog
 from luna.learning.features import CatalogContext, PersonHistory, time_bin
@@ -105,23 +106,6 @@ def cases(
     return out
 
 
-def _tie_break(context: CatalogContext) -> np.ndarray:
-    popularity = context.popularity_count
-    best = popularity.max(initial=0.0)
-    return 1e-6 * popularity / best if best > 0 else np.zeros(len(popularity))
-
-
-def _positive_first(scores: np.ndarray, context: CatalogContext) -> np.ndarray:
-    """As `luna.learning.baselines`: venues with a positive score first (in its order), the
-    others by popularity."""
-    out = _tie_break(context)
-    positive = scores > 0
-    if positive.any():
-        logs = np.log(scores[positive])
-        out[positive] = 1.0 + logs - logs.min()
-    return out
-
-
 Ranker = Callable[[CatalogContext, Case], np.ndarray]  # -> the top DEPTH positions
 
 
@@ -151,7 +135,7 @@ class RecencyFrequency:
         score = np.bincount(
             case.history.venue, weights=self.weights(case), minlength=len(context.venues)
         )
-        return top(_positive_first(score, context), DEPTH)
+        return top(positive_first(score, context), DEPTH)
 
 
 @dataclass
@@ -173,7 +157,7 @@ class HeuristicNear:
 def nearest(context: CatalogContext, case: Case) -> np.ndarray:
     """Nearest to `near` first (popularity without one)."""
     if case.near is None:
-        return top(_tie_break(context), DEPTH)
+        return top(tie_break(context), DEPTH)
     return top(-_distance(context, case.near), DEPTH)
 
 
