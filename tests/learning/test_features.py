@@ -101,3 +101,33 @@ def test_own_history_shapes_the_personal_features():
     assert features[0, COLUMN["repeat_propensity"]] == pytest.approx(1 / 3)
     same = venues.category == venues.category[7]
     assert (features[same, COLUMN["category_affinity"]] > 0).all()
+
+
+def test_own_frequency_features_of_a_tiny_history():
+    """The repeat baselines' view of a venue: recency-weighted frequency (half-life 120
+    days), its share of the person's best, its rank, the share of visits, the last 28 days."""
+    _, _, context, *_, now = world()
+    ages = np.array([0, 120, 240, 10, 90, 60]) * DAY
+    history = PersonHistory.of_visits(np.array([7, 7, 7, 9, 9, 12]), now - ages, now - ages, None)
+    features = person_features(context, history, now, RecoSettings())
+    frequency = {7: 1 + 0.5 + 0.25, 9: 2 ** (-10 / 120) + 2 ** (-90 / 120), 12: 2 ** (-0.5)}
+    for v, want in frequency.items():
+        assert features[v, COLUMN["own_frequency"]] == pytest.approx(want, rel=1e-6)
+        assert features[v, COLUMN["own_frequency_share"]] == pytest.approx(want / 1.75, rel=1e-6)
+    assert features[[7, 9, 12], COLUMN["own_frequency_rank"]].tolist() == [1.0, 2.0, 3.0]
+    assert features[[7, 9, 12], COLUMN["own_share"]] == pytest.approx([0.5, 1 / 3, 1 / 6])
+    assert features[[7, 9, 12], COLUMN["own_visits_28d"]].tolist() == [1.0, 1.0, 0.0]
+    never = 0
+    assert features[never, COLUMN["own_frequency"]] == 0.0
+    assert features[never, COLUMN["own_frequency_share"]] == 0.0
+    assert np.isnan(features[never, COLUMN["own_frequency_rank"]])
+    assert features[never, COLUMN["own_share"]] == 0.0
+    assert features[never, COLUMN["own_visits_28d"]] == 0.0
+
+
+def test_own_frequency_rank_ties_share_the_best_rank():
+    _, _, context, *_, now = world()
+    ages = np.array([5, 5, 50]) * DAY
+    history = PersonHistory.of_visits(np.array([3, 4, 5]), now - ages, now - ages, None)
+    features = person_features(context, history, now, RecoSettings())
+    assert features[[3, 4, 5], COLUMN["own_frequency_rank"]].tolist() == [1.0, 1.0, 3.0]

@@ -50,6 +50,11 @@ FEATURE_NAMES = (
     "knn_score",  # item-kNN: similarity to the person's venues, recency-weighted
     "knn_share",  # knn_score / the person's best knn_score
     "local_popularity",  # area_density * venue_visitors
+    "own_frequency",  # sum of 0.5 ** (age / 120 days) over own interactions with the venue
+    "own_frequency_share",  # own_frequency / the person's largest own_frequency
+    "own_frequency_rank",  # 1 + how many of the person's venues have a larger own_frequency
+    "own_share",  # own interactions with the venue / all the person's interactions
+    "own_visits_28d",  # own interactions with the venue in the last 28 days
 )
 N_FEATURES = len(FEATURE_NAMES)
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}

@@ -15,6 +15,10 @@ from luna.reco import heuristic
 from luna.reco.heuristic import VenueScores
 
 RECENCY_DAYS = 30.0
+# own_frequency: the recency-weighted frequency baseline's score (its half-life as tuned on
+# validation, docs/evaluation.md).
+FREQUENCY_HALF_LIFE_DAYS = 120.0
+WINDOW_DAYS = 28.0
 ANCHOR_RECENCY_DAYS = 60.0
 ANCHORS = 16
 AREA_SCALE_KM = 1.0
@@ -52,6 +56,18 @@ class PersonView:
         self.recency = np.bincount(inverse, weights=recency, minlength=m)
         self.last_age = np.full(m, np.inf)
         np.minimum.at(self.last_age, inverse, age_days)
+        self.frequency = np.bincount(
+            inverse, weights=np.exp2(-age_days / FREQUENCY_HALF_LIFE_DAYS), minlength=m
+        )
+        best = float(self.frequency.max(initial=0.0))
+        self.frequency_share = self.frequency / best if best > 0 else np.zeros(m)
+        # 1 + how many of the person's venues score strictly higher.
+        ordered = np.sort(self.frequency)
+        self.frequency_rank = 1.0 + m - np.searchsorted(ordered, self.frequency, side="right")
+        self.share = self.count / len(visited) if len(visited) else np.zeros(m)
+        self.recent_count = np.bincount(
+            inverse, weights=(age_days < WINDOW_DAYS).astype(np.float64), minlength=m
+        )
 
         # Usual area: the person's most (recently) visited places as anchors.
         anchor_weight = np.bincount(
@@ -236,6 +252,13 @@ class PersonView:
         out[:, 20] = knn
         out[:, 21] = knn / self.knn_best if self.knn_best > 0 else 0.0
         out[:, 22] = density * out[:, 17]
+
+        # Own engagement, as the repeat baselines see it.
+        out[:, 23] = self._padded(self.frequency, 0.0)[index]
+        out[:, 24] = self._padded(self.frequency_share, 0.0)[index]
+        out[:, 25] = self._padded(self.frequency_rank, np.nan)[index]
+        out[:, 26] = self._padded(self.share, 0.0)[index]
+        out[:, 27] = self._padded(self.recent_count, 0.0)[index]
         return out
 
 
