@@ -140,6 +140,17 @@ def test_the_whole_path_in_a_browser(served):
             expect(venues.first.locator(".reasons li").first).not_to_be_empty()
             assert re.search(r"\d+\.\d km", venues.first.locator(".meta").inner_text())
 
+            # No tile server configured: markers on a plain background, no tiles.
+            assert page.locator("#map .leaflet-tile").count() == 0
+
+            # A distance filter: every venue shown is within it.
+            page.fill("#filters input[name=max_distance_km]", "1.5")
+            page.locator("#filters button[type=submit]").click()
+            expect(venues).not_to_have_count(count)
+            for meta in venues.locator(".meta").all_inner_texts():
+                assert float(re.search(r"(\d+\.\d) km", meta).group(1)) <= 1.5
+            page.fill("#filters input[name=max_distance_km]", "")
+
             # A category filter changes the list: every venue shown is of that category.
             first_category = venues.first.locator(".meta").inner_text().split(" · ")[0]
             other = next(
@@ -162,6 +173,7 @@ def test_the_whole_path_in_a_browser(served):
             expect(page.locator("#venue-title")).to_have_text(venue_name)
             people = page.locator("#people li[data-user-id]")
             expect(people.first).to_be_visible()
+            expect(people.first.locator(".meta").last).not_to_be_empty()  # why them
 
             # Make a plan, invite the first person suggested, confirm it.
             page.locator("#plan-form button[type=submit]").click()
