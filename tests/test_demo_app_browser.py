@@ -15,7 +15,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -42,7 +45,12 @@ def leaves_the_machine(url: str) -> bool:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[str]:
     """`luna serve --demo` on a fresh SQLite database with the development secret."""
-    folder = tmp_path_factory.mktemp("demo-app")
+    with luna_serve(tmp_path_factory.mktemp("demo-app")) as base_url:
+        yield base_url
+
+
+@contextmanager
+def luna_serve(folder: Path, **extra_env: str) -> Iterator[str]:
     env = {
         **{
             k: v
@@ -51,6 +59,7 @@ def served(tmp_path_factory) -> Iterator[str]:
         },
         "DATABASE_URL": f"sqlite:///{folder / 'luna.db'}",
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     port = free_port()
     log_path = folder / "serve.log"
@@ -199,3 +208,57 @@ def test_the_whole_path_in_a_browser(served):
     assert reached_network == []
     assert refused == []
     assert f"{served}/app/vendor/leaflet/leaflet.js" in requested
+
+
+# A 1x1 transparent PNG: every tile of the local tile server.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+class _Tiles(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(PIXEL)))
+        self.end_headers()
+        self.wfile.write(PIXEL)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_tiles_when_a_tile_server_is_configured(tmp_path):
+    """LUNA_MAP_TILES_URL: the map asks that server for tiles, and the page's policy lets the
+    images in (the server is another origin: another port of this machine)."""
+    from playwright.sync_api import sync_playwright
+
+    tiles = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    Thread(target=tiles.serve_forever, daemon=True).start()
+    template = f"http://127.0.0.1:{tiles.server_port}/{{z}}/{{x}}/{{y}}.png"
+    requested: list[str] = []
+    errors: list[str] = []
+    try:
+        with luna_serve(tmp_path, LUNA_MAP_TILES_URL=template) as base_url:
+            policy = httpx2.get(f"{base_url}/app/").headers["content-security-policy"]
+            assert f"img-src 'self' data: http://127.0.0.1:{tiles.server_port};" in policy
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+                try:
+                    page = browser.new_page(viewport={"width": 1200, "height": 800})
+                    page.route(leaves_the_machine, lambda route: route.abort())
+                    page.on("request", lambda request: requested.append(request.url))
+                    page.on(
+                        "console", lambda m: errors.append(m.text) if m.type == "error" else None
+                    )
+                    page.goto(f"{base_url}/app/")
+                    page.locator(f'#demo-people button[data-handle="{DEMO_PERSON}"]').click()
+                    page.locator("#map img.leaflet-tile-loaded").first.wait_for(timeout=30_000)
+                finally:
+                    browser.close()
+    finally:
+        tiles.shutdown()
+    assert any(url.startswith(f"http://127.0.0.1:{tiles.server_port}/") for url in requested)
+    assert [url for url in requested if leaves_the_machine(url)] == []
+    assert errors == []
