@@ -34,6 +34,7 @@ from luna.reco.index import VenueIndex
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
+from luna.webapp import install_webapp
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(health_router)
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(get_current_caller)])
+    install_webapp(app, settings)  # the demo web app at /app/ (its mount goes last)
     metrics = install_metrics(app)
     # Outermost last: the request id exists before anything logs, and the access log sees
     # the final status, including the body-size 413.

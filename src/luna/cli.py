@@ -66,7 +66,10 @@ def serve(
     engine.dispose()
     # prometheus_client's folder for the workers' numbers, removed when the server stops.
     metrics_dir = _share_metrics_between_workers() if workers > 1 else None
-    console.print(f"Luna on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    console.print(
+        f"Luna on http://{host}:{port}  (demo app: http://{host}:{port}/app/, "
+        f"API docs: http://{host}:{port}/docs)"
+    )
     try:
         _run_server(address, port, workers, settings)
     finally:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # (nothing instrumented) when unset.
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = "luna"
+    # The demo web app's map (/app/, luna.webapp): a tile URL template such as
+    # https://tile.example.org/{z}/{x}/{y}.png; unset, markers on a plain background.
+    luna_map_tiles_url: str | None = None
     # Booking: provider used for venues that do not name one.
     luna_default_provider: str = "mock"
     # Tried in this order when the first choice has no availability (comma-separated).
