@@ -4,8 +4,9 @@ person (the demo-only sign-in: tokens signed with the development secret), see t
 recommendations as markers and as a list with reasons and distances, filter them by a
 category, choose a venue and see who to go with, make a plan there, invite a person, confirm
 it, and watch it reach `confirmed` with its timeline. No request leaves the machine and the
-page's Content-Security-Policy refuses nothing. The last screen is docs/demo-app.png (the
-README's screenshot).
+page's Content-Security-Policy refuses nothing. The last screen is saved as a screenshot: into
+the test's temporary folder, or, with LUNA_UPDATE_SCREENSHOT=1, over docs/demo-app.png (the
+README's screenshot), so that a test run leaves the checkout as it was.
 
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium."""
 
@@ -109,7 +110,7 @@ def test_app_serves_its_files_with_a_policy(served):
     assert [p["handle"] for p in people] == list(DEMO_TOKEN_HANDLES)
 
 
-def test_the_whole_path_in_a_browser(served):
+def test_the_whole_path_in_a_browser(served, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     requested: list[str] = []
@@ -198,8 +199,10 @@ def test_the_whole_path_in_a_browser(served):
             expect(timeline.filter(has_text="→ confirmed")).to_have_count(1)
             expect(page.locator("#error")).to_be_hidden()
 
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT))
+            update = os.environ.get("LUNA_UPDATE_SCREENSHOT") == "1"
+            shot = SCREENSHOT if update else tmp_path / SCREENSHOT.name
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
         finally:
             browser.close()
 
