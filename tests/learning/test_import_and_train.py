@@ -150,3 +150,5 @@ def test_luna_train_records_the_last_interaction_it_learned_from(
     last = datetime(2012, 12, 16, 2, 10, tzinfo=UTC)
     assert load_model_file(path).last_interaction_at == last
     assert json.loads(path.read_text())["last_interaction_at"] == "2012-12-16T02:10:00+00:00"
+    # The first visit (the later view is not one, nor would an earlier view be).
+    assert json.loads(path.read_text())["first_interaction_at"] == "2012-04-03T22:00:00+00:00"

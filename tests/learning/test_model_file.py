@@ -147,10 +147,23 @@ def test_the_model_file_records_the_last_interaction_time(tmp_path):
     assert document["last_interaction_at"] == "2012-12-16T04:59:30+00:00"
     loaded = load_model_file(path).last_interaction_at
     assert loaded == last and loaded.tzinfo is not None
-    older = {k: v for k, v in document.items() if k != "last_interaction_at"}
+    older = {k: v for k, v in document.items() if not k.endswith("_interaction_at")}
     path.write_text(json.dumps(older))
     assert load_model_file(path).last_interaction_at is None
-    for bad in ("yesterday", "2012-12-16T04:59:30", 1355633970):
-        path.write_text(json.dumps(dict(document, last_interaction_at=bad)))
-        with pytest.raises(ModelFileError, match="last_interaction_at"):
-            load_model_file(path)
+    assert load_model_file(path).first_interaction_at is None
+    for key in ("last_interaction_at", "first_interaction_at"):
+        for bad in ("yesterday", "2012-12-16T04:59:30", 1355633970):
+            path.write_text(json.dumps(dict(document, **{key: bad})))
+            with pytest.raises(ModelFileError, match=key):
+                load_model_file(path)
+
+
+def test_the_model_file_records_the_first_interaction_time(tmp_path):
+    from datetime import UTC, datetime
+
+    model = tiny_model()
+    model.first_interaction_at = datetime(2012, 4, 3, 22, 0, tzinfo=UTC)
+    path = tmp_path / "m.json"
+    model.save(path)
+    assert json.loads(path.read_text())["first_interaction_at"] == "2012-04-03T22:00:00+00:00"
+    assert load_model_file(path).first_interaction_at == model.first_interaction_at

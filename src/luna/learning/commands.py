@@ -69,7 +69,8 @@ def train(
     except ValueError as exc:
         console.print(f"[red]Training failed:[/red] {exc}")
         raise typer.Exit(code=1) from exc
-    # What the data's "now" was: serving a replay of it wants LUNA_CLOCK near this time.
+    # The data's time span; its "now" was the end: a replay of it wants LUNA_CLOCK near there.
+    model.first_interaction_at = datetime.fromtimestamp(int(log.utc.min()), UTC)
     model.last_interaction_at = datetime.fromtimestamp(int(log.utc.max()), UTC)
     model.save(path)
     for name, result in model.metrics.items():
@@ -78,8 +79,9 @@ def train(
             f"new venues {result['new']['ndcg@10']:.4f}"
         )
     console.print(
-        f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it); last interaction "
-        f"{model.last_interaction_at.isoformat()} (a replay of this data: set LUNA_CLOCK)"
+        f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it); trained on "
+        f"{model.first_interaction_at.isoformat()} to {model.last_interaction_at.isoformat()} "
+        "(a replay of this data: set LUNA_CLOCK)"
     )
 
 

@@ -11,8 +11,9 @@ Two boosters are trained: `all` (every venue a candidate, the contract's default
 
 The model file is JSON: a format name and version, the feature list the trees expect, the
 candidate sizes, the training parameters, the metrics measured when it was trained, the time
-of the last interaction it was trained from (`last_interaction_at`, ISO-8601 UTC, written by
-`luna train`; null in files written before it was recorded, which still load), and the
+span of the interactions it was trained from (`first_interaction_at`, `last_interaction_at`,
+ISO-8601 UTC, written by `luna train`; null in files written before they were recorded, which
+still load), and the
 boosters as LightGBM model text. `load_model_file` refuses a file whose format, version or
 feature list is not this code's.
 """
@@ -199,8 +200,10 @@ class RankerModel:
     boosters: dict[str, lgb.Booster]
     metrics: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
-    # The last interaction the training data held (aware, UTC); None when not recorded.
+    # The training data's time span: its first and last interaction (aware, UTC); None when
+    # not recorded.
     last_interaction_at: datetime | None = None
+    first_interaction_at: datetime | None = None
     # The boosters as machine code (`compile`), used by `predict` when present.
     compiled: dict[str, "lleaves.Model"] = field(default_factory=dict, repr=False)
 
@@ -247,11 +250,8 @@ class RankerModel:
             "params": PARAMS,
             "info": self.info,
             "metrics": self.metrics,
-            "last_interaction_at": (
-                None
-                if self.last_interaction_at is None
-                else self.last_interaction_at.astimezone(UTC).isoformat(timespec="seconds")
-            ),
+            "first_interaction_at": _time_text(self.first_interaction_at),
+            "last_interaction_at": _time_text(self.last_interaction_at),
             "boosters": {mode: b.model_to_string() for mode, b in self.boosters.items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -287,11 +287,26 @@ def load_model_file(path: Path) -> RankerModel:
         if booster.num_feature() != N_FEATURES:
             raise ModelFileError(f"{path}: booster {mode!r} expects other features")
         boosters[mode] = booster
-    last = document.get("last_interaction_at")  # absent from older files: None
+    return RankerModel(
+        boosters,
+        document.get("metrics", {}),
+        document.get("info", {}),
+        last_interaction_at=_read_time(document, "last_interaction_at", path),
+        first_interaction_at=_read_time(document, "first_interaction_at", path),
+    )
+
+
+def _time_text(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _read_time(document: dict, key: str, path: Path) -> datetime | None:
+    """An aware time of the model file, or None (also when absent: older files)."""
+    value = document.get(key)
     try:
-        last_at = None if last is None else datetime.fromisoformat(last)
+        when = None if value is None else datetime.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: last_interaction_at {last!r} is not a time") from exc
-    if last_at is not None and last_at.tzinfo is None:
-        raise ModelFileError(f"{path}: last_interaction_at {last!r} has no offset")
-    return RankerModel(boosters, document.get("metrics", {}), document.get("info", {}), last_at)
+        raise ModelFileError(f"{path}: {key} {value!r} is not a time") from exc
+    if when is not None and when.tzinfo is None:
+        raise ModelFileError(f"{path}: {key} {value!r} has no offset")
+    return when
