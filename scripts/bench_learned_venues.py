@@ -16,7 +16,9 @@ request at a time, authentication off): per request, median and p95 over --reque
 people, after a warm-up; and the one-off context build of a window. With --server, instead:
 `luna serve --workers 1` on the database and wrk with one connection for --seconds (random
 requests among those people), as `luna bench` measures a single client; logging at WARNING
-in both measures (a log line per request would be part of the measurement).
+in both measures (a log line per request would be part of the measurement). --query adds
+query parameters to every request, e.g. a moment and a place:
+`--query "at=2012-12-14T21:00:00-05:00&near_lat=40.73&near_lng=-73.99"`.
 """
 
 import argparse
@@ -58,7 +60,7 @@ def settle(timeout: float = 120.0) -> None:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
+def measure(url: str, model: str, kind: str, requests: int, seed: int, query: str = "") -> dict:
     settings = Settings(
         database_url=url,
         luna_env="test",
@@ -86,7 +88,7 @@ def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
         times = []
         for user in people:
             started = time.perf_counter()
-            response = client.get(f"/reco/venues/{user}", params={"limit": 10})
+            response = client.get(f"/reco/venues/{user}?limit=10&{query}")
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.text
     app.state.engine.dispose()
@@ -101,7 +103,9 @@ def measure(url: str, model: str, kind: str, requests: int, seed: int) -> dict:
     }
 
 
-def measure_server(url: str, model: str, kind: str, requests: int, seed: int, seconds: int) -> dict:
+def measure_server(
+    url: str, model: str, kind: str, requests: int, seed: int, seconds: int, query: str = ""
+) -> dict:
     """Single-client latency through a real server: wrk, one connection, `seconds`."""
     env = dict(
         os.environ,
@@ -126,7 +130,7 @@ def measure_server(url: str, model: str, kind: str, requests: int, seed: int, se
             assert answer.status == 200
         first_ms = (time.perf_counter() - started) * 1000
         server.wait_idle()
-        prepared = [Prepared("GET", f"/reco/venues/{user}?limit=10") for user in people]
+        prepared = [Prepared("GET", f"/reco/venues/{user}?limit=10&{query}") for user in people]
         script = write_script(Path(tmp), "venues", prepared, seed)
         run_wrk(server.base_url, script, seconds=2, connections=1)  # warm-up
         result = run_wrk(server.base_url, script, seconds=seconds, connections=1)
@@ -145,9 +149,11 @@ def measure_server(url: str, model: str, kind: str, requests: int, seed: int, se
 def measure_both(url: str, model: str, args: argparse.Namespace) -> None:
     for kind in ("heuristic", "learned"):
         if args.server:
-            found = measure_server(url, model, kind, args.requests, args.seed, args.seconds)
+            found = measure_server(
+                url, model, kind, args.requests, args.seed, args.seconds, args.query
+            )
         else:
-            found = measure(url, model, kind, args.requests, args.seed)
+            found = measure(url, model, kind, args.requests, args.seed, args.query)
         print(found, flush=True)
 
 
@@ -160,6 +166,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--server", action="store_true", help="through luna serve and wrk")
     parser.add_argument("--seconds", type=int, default=10, help="wrk's run (--server)")
+    parser.add_argument("--query", default="", help="more query parameters for every request")
     args = parser.parse_args()
     if args.database:
         if not args.model:
