@@ -60,3 +60,22 @@ def test_demo_sign_in_only_with_the_development_secret(tmp_path, overrides, demo
     page = client.get("/app/")
     assert page.status_code == 200
     assert "https://tile.example.org" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_demo_sign_in_hands_out_the_demo_peoples_tokens_only_when_they_exist(settings):
+    from luna.auth.tokens import decode_token
+    from luna.demo import DEMO_TOKEN_HANDLES, seed_demo, user_id
+
+    settings = settings.model_copy(update={"luna_jwt_secret": None, "luna_env": "development"})
+    app = create_app(settings)
+    with TestClient(app) as client:
+        empty = client.get("/app/demo-sign-in")
+        assert empty.status_code == 404
+        assert empty.json()["detail"] == "The demo data set is not loaded"
+        assert seed_demo(app.state.engine)
+        people = client.get("/app/demo-sign-in").json()
+    assert [p["handle"] for p in people] == list(DEMO_TOKEN_HANDLES)
+    for person in people:
+        assert person["user_id"] == str(user_id(person["handle"]))
+        assert decode_token(settings, person["token"]).user_id == user_id(person["handle"])

@@ -20,16 +20,17 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 from starlette.types import Scope
 
 from luna.auth.tokens import issue_token
 from luna.config import Settings
-from luna.models import User
+from luna.db import SessionDep
+from luna.errors import NotFound
+from luna.users import repository as user_repository
 
 APP_URL = "/app"
 STATIC_DIR = Path(__file__).parent / "static" / "app"
@@ -98,17 +99,18 @@ def install_webapp(app: FastAPI, settings: Settings) -> None:
     if demo:
 
         @app.get(f"{APP_URL}/demo-sign-in", include_in_schema=False)
-        def demo_sign_in(request: Request) -> JSONResponse:
+        def demo_sign_in(session: SessionDep) -> JSONResponse:
             from luna.demo import DEMO_TOKEN_HANDLES, user_id
 
-            people = []
-            with Session(request.app.state.engine) as session:
-                for handle in DEMO_TOKEN_HANDLES:
-                    user = session.get(User, user_id(handle))
-                    if user is not None:
-                        people.append(_ready(settings, user.id, user.handle, user.name))
+            found = user_repository.get_many(session, {user_id(h) for h in DEMO_TOKEN_HANDLES})
+            by_handle = {user.handle: user for user in found}
+            people = [
+                _ready(settings, user.id, user.handle, user.name)
+                for handle in DEMO_TOKEN_HANDLES
+                if (user := by_handle.get(handle)) is not None
+            ]
             if not people:
-                raise HTTPException(404, "The demo data set is not loaded")
+                raise NotFound("The demo data set is not loaded")
             return JSONResponse(people, headers={"Cache-Control": "no-store"})
 
     app.mount(APP_URL, _PolicedFiles(policy=policy, directory=STATIC_DIR, html=True), name="webapp")
