@@ -2,6 +2,8 @@
 connections) or real processes rather than the in-process TestClient: uvicorn in a background
 thread, or `luna serve` as a subprocess."""
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -10,12 +12,13 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx2
 import uvicorn
 from fastapi import FastAPI
 
-from luna.bench.server import free_port
+from luna.bench.server import free_port, luna_command
 
 
 @contextmanager
@@ -83,3 +86,60 @@ def wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
         except httpx2.TransportError:
             time.sleep(0.2)
     raise RuntimeError("server did not start")
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def leaves_the_machine(url: str) -> bool:
+    """A request to a network host other than this one (data: and blob: URLs stay inside)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS
+
+
+@contextmanager
+def luna_serve_demo(folder: Path, **extra_env: str) -> Iterator[tuple[str, Path]]:
+    """`luna serve --demo` on a fresh SQLite database in `folder`, signing with the
+    development secret, until it is ready: (its base URL, its log file). Stopped on exit."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("LUNA_JWT_SECRET", "LUNA_ENV", "LUNA_MAP_TILES_URL")
+        },
+        "DATABASE_URL": f"sqlite:///{folder / 'luna.db'}",
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    port = free_port()
+    log_path = folder / "serve.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            luna_command("serve", "--port", str(port), "--demo"),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "luna serve did not start"
+            try:
+                if httpx2.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.2)
+        yield base_url, log_path
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -12,11 +12,7 @@ Playwright cannot download its own browsers here, so it launches /usr/bin/chromi
 
 import os
 import re
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -25,11 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 
-from luna.bench.server import free_port, luna_command
 from luna.demo import DEMO_TOKEN_HANDLES
+from tests.live import leaves_the_machine, luna_serve_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DEMO_PERSON = "maya_reads"
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "demo-app.png"
 
@@ -38,62 +33,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def leaves_the_machine(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[str]:
     """`luna serve --demo` on a fresh SQLite database with the development secret."""
-    with luna_serve(tmp_path_factory.mktemp("demo-app")) as base_url:
+    with luna_serve_demo(tmp_path_factory.mktemp("demo-app")) as (base_url, _log):
         yield base_url
-
-
-@contextmanager
-def luna_serve(folder: Path, **extra_env: str) -> Iterator[str]:
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("LUNA_JWT_SECRET", "LUNA_ENV", "LUNA_MAP_TILES_URL")
-        },
-        "DATABASE_URL": f"sqlite:///{folder / 'luna.db'}",
-        "LOG_LEVEL": "WARNING",
-        **extra_env,
-    }
-    port = free_port()
-    log_path = folder / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            luna_command("serve", "--port", str(port), "--demo"),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "luna serve did not start"
-            try:
-                if httpx2.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def test_app_serves_its_files_with_a_policy(served):
@@ -243,7 +187,7 @@ def test_tiles_when_a_tile_server_is_configured(tmp_path):
     requested: list[str] = []
     errors: list[str] = []
     try:
-        with luna_serve(tmp_path, LUNA_MAP_TILES_URL=template) as base_url:
+        with luna_serve_demo(tmp_path, LUNA_MAP_TILES_URL=template) as (base_url, _log):
             policy = httpx2.get(f"{base_url}/app/").headers["content-security-policy"]
             assert f"img-src 'self' data: http://127.0.0.1:{tiles.server_port};" in policy
             with sync_playwright() as playwright:

@@ -10,24 +10,18 @@ Playwright cannot download its own browsers here, so it launches /usr/bin/chromi
 (`apt-get install chromium`; .ci/run installs it)."""
 
 import json
-import os
 import re
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx2
 import pytest
 
-from luna.bench.server import free_port, luna_command
 from luna.demo import user_id
+from tests.live import leaves_the_machine, luna_serve_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DEMO_PERSON = "maya_reads"
 ROUTE = "/reco/venues/{user_id}"
 
@@ -36,56 +30,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def leaves_the_machine(url: str) -> bool:
-    """A request to a network host other than this one (data: and blob: URLs stay inside)."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """`luna serve` on a fresh SQLite database with the demo data: (base URL, the ready
     tokens it printed by who they speak for)."""
     folder = tmp_path_factory.mktemp("docs-browser")
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("LUNA_JWT_SECRET", "LUNA_ENV")},
-        "DATABASE_URL": f"sqlite:///{folder / 'luna.db'}",
-        "LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
-    log_path = folder / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            luna_command("serve", "--port", str(port), "--demo"),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "luna serve did not start"
-            try:
-                if httpx2.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
+    with luna_serve_demo(folder) as (base_url, log_path):
         tokens = dict(re.findall(r"^\s+(\w+): (\S+\.\S+\.\S+)$", log_path.read_text(), re.M))
         assert DEMO_PERSON in tokens, log_path.read_text()
         yield base_url, tokens
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 @dataclass
