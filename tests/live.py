@@ -3,7 +3,6 @@ connections) or real processes rather than the in-process TestClient: uvicorn in
 thread, or `luna serve` as a subprocess."""
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import httpx2
 import uvicorn
 from fastapi import FastAPI
 
-from luna.bench.server import free_port, luna_command
+from luna.bench.server import Server, free_port
 
 
 @contextmanager
@@ -111,35 +110,5 @@ def luna_serve_demo(folder: Path, **extra_env: str) -> Iterator[tuple[str, Path]
         "LOG_LEVEL": "WARNING",
         **extra_env,
     }
-    port = free_port()
-    log_path = folder / "serve.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            luna_command("serve", "--port", str(port), "--demo"),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "luna serve did not start"
-            try:
-                if httpx2.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            time.sleep(0.2)
-        yield base_url, log_path
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with Server(env, 1, folder / "serve.log", demo=True) as server:
+        yield server.base_url, server.log_path

@@ -59,11 +59,14 @@ def server_env(database_url: str, write_rate_limit: str = BENCH_WRITE_RATE_LIMIT
 
 
 class Server:
-    """`luna serve --workers N --no-demo` on a free loopback port."""
+    """`luna serve --workers N --no-demo` (or `--demo`) on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int, log_path: Path, *, demo: bool = False
+    ) -> None:
         self.env = env
         self.workers = workers
+        self.demo = demo
         self.log_path = log_path
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -83,7 +86,7 @@ class Server:
             str(self.port),
             "--workers",
             str(self.workers),
-            "--no-demo",
+            "--demo" if self.demo else "--no-demo",
         )
         log = open(self.log_path, "w")  # closed in stop()
         self._log = log
