@@ -29,7 +29,7 @@ from luna.bench import synthetic
 from luna.bench.measure import drive
 from luna.bench.options import BenchOptions
 from luna.bench.routes import ROUTES, prepare_requests
-from luna.bench.server import Server, server_env
+from luna.bench.server import Server, add_checkout_option, server_env
 
 
 def main() -> None:
@@ -40,13 +40,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("bench-results/routes"))
-    parser.add_argument(
-        "--checkout",
-        action="append",
-        default=[],
-        metavar="NAME=PATH",
-        help="a Luna checkout to serve (repeat to compare; default: the installed luna)",
-    )
+    add_checkout_option(parser)
     parser.add_argument("--rounds", type=int, default=1, help="servers started per checkout")
     args = parser.parse_args()
     options = BenchOptions(

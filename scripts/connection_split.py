@@ -27,7 +27,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from luna.bench.server import free_port, socket_holders, stop_process_group
+from luna.bench.server import add_checkout_option, free_port, socket_holders, stop_process_group
 
 REQUEST = b"GET /health/live HTTP/1.1\r\nHost: luna\r\n\r\n"
 
@@ -145,13 +145,7 @@ def split(held: Counter[int], workers: int) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--checkout",
-        action="append",
-        default=[],
-        metavar="NAME=PATH",
-        help="a Luna checkout to serve (repeat to compare; default: the installed luna)",
-    )
+    add_checkout_option(parser)
     parser.add_argument(
         "--command",
         action="append",

@@ -1,5 +1,6 @@
 """`luna serve` (and `luna import`) as child processes of the benchmark, and their memory."""
 
+import argparse
 import os
 import secrets
 import signal
@@ -56,6 +57,18 @@ def server_env(database_url: str, write_rate_limit: str = BENCH_WRITE_RATE_LIMIT
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # luna serve makes a fresh one per server
     return env
+
+
+def add_checkout_option(parser: argparse.ArgumentParser) -> None:
+    """--checkout NAME=PATH (repeatable): the Luna checkouts a comparison script serves, each
+    one's `src` first on its server's PYTHONPATH."""
+    parser.add_argument(
+        "--checkout",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a Luna checkout to serve (repeat to compare; default: the installed luna)",
+    )
 
 
 class Server:
