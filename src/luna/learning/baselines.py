@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from luna.config import RecoSettings
 from luna.geo import haversine_km
 from luna.learning.data import DAY
-from luna.learning.features import CatalogContext
+from luna.learning.features import FREQUENCY_HALF_LIFE_DAYS, CatalogContext, recency_weights
 from luna.learning.windows import Window
 from luna.reco.heuristic import score_venues
 
@@ -180,7 +180,7 @@ class PersonalFrequency:
 
 @dataclass
 class RecencyFrequency:
-    half_life_days: float = 120.0
+    half_life_days: float = FREQUENCY_HALF_LIFE_DAYS
     name: str = "recency-weighted frequency"
 
     def fit(self, window: Window) -> None:
@@ -189,7 +189,7 @@ class RecencyFrequency:
     def scores(self, window: Window, user: int) -> np.ndarray:
         history = window.histories[user]
         age_days = (window.cutoff - history.utc) / DAY
-        weights = np.exp2(-age_days / self.half_life_days)
+        weights = recency_weights(age_days, self.half_life_days)
         score = np.bincount(history.venue, weights=weights, minlength=len(window.venues))
         return positive_first(score, window.context)
 

@@ -64,6 +64,9 @@ TREND_DAYS = 56
 KNN_NEIGHBOURS = 50
 KNN_SHRINK = 5.0
 HOUR_BINS = 6  # four-hour blocks, times weekday / weekend
+# Recency-weighted frequency (a baseline, a next-visit baseline and the ranker's own_frequency):
+# the half-life tuned on validation (docs/evaluation.md).
+FREQUENCY_HALF_LIFE_DAYS = 120.0
 TIME_BINS = 2 * HOUR_BINS
 
 
@@ -236,3 +239,8 @@ def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
         ),
         shape=matrix.shape,
     )
+
+
+def recency_weights(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
+    """Each visit's weight in recency-weighted frequency: 0.5 ** (age / half-life)."""
+    return np.exp2(-age_days / half_life_days)

@@ -31,7 +31,13 @@ from luna.geo import haversine_km
 from luna.learning.baselines import positive_first, tie_break
 from luna.learning.catalog import Catalog
 from luna.learning.data import DAY, CheckinLog
-from luna.learning.features import CatalogContext, PersonHistory, time_bin
+from luna.learning.features import (
+    FREQUENCY_HALF_LIFE_DAYS,
+    CatalogContext,
+    PersonHistory,
+    recency_weights,
+    time_bin,
+)
 from luna.learning.serving import LearnedVenueRanker, top
 from luna.learning.split import TimeSplit
 from luna.learning.windows import Window
@@ -120,12 +126,12 @@ class RecencyFrequency:
     and weekday / weekend, `luna.learning.features.time_bin`) weighs (1 + slot_boost) times
     as much: time-aware frequency."""
 
-    half_life_days: float = 120.0
+    half_life_days: float = FREQUENCY_HALF_LIFE_DAYS
     slot_boost: float = 0.0
 
     def weights(self, case: Case) -> np.ndarray:
         h = case.history
-        weight = np.exp2(-((case.utc - h.utc) / DAY) / self.half_life_days)
+        weight = recency_weights((case.utc - h.utc) / DAY, self.half_life_days)
         if self.slot_boost:
             same = time_bin(h.local) == time_bin(np.array([case.local], dtype=np.int64))[0]
             weight = weight * (1.0 + self.slot_boost * same)

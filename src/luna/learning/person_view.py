@@ -9,15 +9,20 @@ import numpy as np
 from luna.config import RecoSettings
 from luna.geo import distances_km
 from luna.learning.data import DAY
-from luna.learning.features import N_FEATURES, TIME_BINS, CatalogContext, PersonHistory, time_bin
+from luna.learning.features import (
+    FREQUENCY_HALF_LIFE_DAYS,
+    N_FEATURES,
+    TIME_BINS,
+    CatalogContext,
+    PersonHistory,
+    recency_weights,
+    time_bin,
+)
 from luna.learning.grid import KM_PER_DEGREE_LAT, KM_PER_DEGREE_LNG_EQUATOR, ranges
 from luna.reco import heuristic
 from luna.reco.heuristic import VenueScores
 
 RECENCY_DAYS = 30.0
-# own_frequency: the recency-weighted frequency baseline's score (its half-life as tuned on
-# validation, docs/evaluation.md).
-FREQUENCY_HALF_LIFE_DAYS = 120.0
 WINDOW_DAYS = 28.0
 ANCHOR_RECENCY_DAYS = 60.0
 ANCHORS = 16
@@ -57,7 +62,7 @@ class PersonView:
         self.last_age = np.full(m, np.inf)
         np.minimum.at(self.last_age, inverse, age_days)
         self.frequency = np.bincount(
-            inverse, weights=np.exp2(-age_days / FREQUENCY_HALF_LIFE_DAYS), minlength=m
+            inverse, weights=recency_weights(age_days, FREQUENCY_HALF_LIFE_DAYS), minlength=m
         )
         best = float(self.frequency.max(initial=0.0))
         self.frequency_share = self.frequency / best if best > 0 else np.zeros(m)
