@@ -1,5 +1,7 @@
 """`luna import-checkins` writes files `luna import` loads; `luna train` learns from them."""
 
+import csv
+import gzip
 import json
 
 import numpy as np
@@ -47,6 +49,33 @@ def test_import_checkins_command(checkins_file, tmp_path):
         "venues.csv.gz",
         "interactions.csv.gz",
     }
+
+
+def test_import_checkins_before_holds_a_later_period_back(checkins_file, converted, tmp_path):
+    """--before keeps only earlier check-ins: every interaction is before it, and fewer are
+    written than without it."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "import-checkins",
+            str(checkins_file),
+            "--out",
+            str(tmp_path),
+            "--max-users",
+            str(SLICE),
+            "--before",
+            "2012-08-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with gzip.open(tmp_path / "interactions.csv.gz", "rt") as handle:
+        times = [row["occurred_at"] for row in csv.DictReader(handle)]
+    assert times and max(times) < "2012-08-01T00:00:00Z"
+    assert len(times) < converted[1]["interactions.csv.gz"]
+    bad = CliRunner().invoke(
+        app, ["import-checkins", str(checkins_file), "--out", str(tmp_path), "--before", "soon"]
+    )
+    assert bad.exit_code == 2 and "soon" in bad.output
 
 
 def test_converted_files_import_and_train(db_url, converted, tmp_path):

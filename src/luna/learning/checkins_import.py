@@ -45,10 +45,15 @@ def venue_uuid(key: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"foursquare-venue:{key}")
 
 
-def convert_checkins(source: Path, out: Path, max_users: int | None = None) -> dict[str, int]:
+def convert_checkins(
+    source: Path, out: Path, max_users: int | None = None, before: datetime | None = None
+) -> dict[str, int]:
     """Writes users.csv.gz, venues.csv.gz and interactions.csv.gz to `out`; returns rows
-    written per file."""
+    written per file. `before`: only the check-ins before that time (homes and the catalog
+    too are drawn from those alone), as a replay that holds a later period back needs."""
     log = load_foursquare(source, max_users=max_users)
+    if before is not None:
+        log = log.before(int(before.timestamp()))
     catalog = build_catalog(log)
     homes = estimate_homes(log)
     out.mkdir(parents=True, exist_ok=True)

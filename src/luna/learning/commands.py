@@ -95,11 +95,21 @@ def import_checkins(
     max_users: Annotated[
         int | None, typer.Option(help="Only people with ids up to this (a quick slice)")
     ] = None,
+    before: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"],
+            help="Only check-ins before this time (UTC unless it has an offset): hold a "
+            "later period back",
+        ),
+    ] = None,
 ) -> None:
     """Convert Foursquare check-ins into Luna's bulk files (load them with `luna import`)."""
     from luna.learning.checkins_import import convert_checkins
 
-    counts = convert_checkins(file, out, max_users=max_users)
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)
+    counts = convert_checkins(file, out, max_users=max_users, before=before)
     for name, count in counts.items():
         console.print(f"{name}: {count:,} rows")
     console.print(f"Load them with: luna import {out}")
