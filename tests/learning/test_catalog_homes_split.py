@@ -96,3 +96,23 @@ def test_window_sees_nothing_after_its_cutoff():
     # the labels are what changed; user 3 has no history, so is not evaluated
     assert a.truth != b.truth
     assert set(b.truth) == {0, 1}
+
+
+def test_a_window_keeps_a_seeded_sample_of_at_most_max_people():
+    """Training at S3 scale learns from a sample of each window's people; the sample is the
+    seed's, and the labels kept are those of the people kept."""
+    cutoff = MONDAY + 10 * DAY
+    people = range(1, 21)
+    events = [(u, 2, MONDAY + u * 3600) for u in people] + [(u, 4, cutoff + DAY) for u in people]
+    log = make_log(events, PLACES)
+    catalog, snapshot = build_catalog(log), Snapshot(cutoff, cutoff + 7 * DAY)
+
+    everyone = build_window(log, catalog, snapshot)
+    assert len(everyone.people) == 20
+
+    sample = build_window(log, catalog, snapshot, max_people=5, seed=1)
+    assert len(sample.people) == 5 and set(sample.people) < set(everyone.people)
+    assert sorted(sample.histories) == sample.people
+    assert sorted(set(sample.label_user.tolist())) == sample.people
+    assert build_window(log, catalog, snapshot, max_people=5, seed=1).people == sample.people
+    assert build_window(log, catalog, snapshot, max_people=5, seed=2).people != sample.people

@@ -33,7 +33,7 @@ from luna.learning.metrics import (
     paired_bootstrap,
     top_k,
 )
-from luna.learning.ranker import RankerModel, train_ranker
+from luna.learning.ranker import RankerModel, train_ranker, train_ranker_steps
 from luna.learning.serving import LearnedVenueRanker
 from luna.learning.split import TimeSplit, time_split
 from luna.learning.windows import Window, build_window
@@ -223,11 +223,11 @@ def run(config: EvalConfig, console: Console) -> dict:
         step = progress.add_task("building windows", total=len(snapshots) + 2)
         training = []
         for snapshot in snapshots:
-            training.append(build_window(log, catalog, snapshot))
+            training.append(build_window(log, catalog, snapshot, seed=config.seed))
             progress.advance(step)
-        validation = build_window(log, catalog, split.validation)
+        validation = build_window(log, catalog, split.validation, seed=config.seed)
         progress.advance(step)
-        test = build_window(log, catalog, split.test)
+        test = build_window(log, catalog, split.test, seed=config.seed)
         progress.advance(step)
 
         with _blas_threads(1):  # implicit's ALS runs its own threads
@@ -246,9 +246,12 @@ def run(config: EvalConfig, console: Console) -> dict:
             tuned[label] = tune(label, family, validation, len(catalog))
             progress.advance(step)
 
-        step = progress.add_task("training the ranker", total=1)
-        boosters, rounds = train_ranker(training, validation, settings, config.seed, threads)
-        progress.advance(step)
+        step = progress.add_task(
+            "training the ranker", total=train_ranker_steps(training, validation)
+        )
+        boosters, rounds = train_ranker(
+            training, validation, settings, config.seed, threads, lambda: progress.advance(step)
+        )
         ranker = LearnedVenueRanker(RankerModel(boosters), settings)
 
         models: dict[str, Scorer] = {
@@ -518,16 +521,20 @@ def train_from_log(
         step = progress.add_task("building windows", total=len(snapshots) + 2)
         training = []
         for snapshot in snapshots:
-            training.append(build_window(log, catalog, snapshot, homes))
+            training.append(build_window(log, catalog, snapshot, homes, seed=seed))
             progress.advance(step)
-        validation = build_window(log, catalog, split.validation, homes)
+        validation = build_window(log, catalog, split.validation, homes, seed=seed)
         progress.advance(step)
-        test = build_window(log, catalog, split.test, homes)
+        test = build_window(log, catalog, split.test, homes, seed=seed)
         progress.advance(step)
-        step = progress.add_task("training the ranker", total=2)
+        step = progress.add_task(
+            "training the ranker", total=train_ranker_steps(training, validation)
+        )
         threads = min(2, os.cpu_count() or 1)
-        boosters, rounds = train_ranker(training, validation, settings, seed, threads)
-        progress.advance(step)
+        boosters, rounds = train_ranker(
+            training, validation, settings, seed, threads, lambda: progress.advance(step)
+        )
+        step = progress.add_task("measuring on the last 4 weeks", total=1)
         ranker = LearnedVenueRanker(RankerModel(boosters), settings)
         heuristic = baselines.Heuristic(settings)
         metrics = {

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,9 +155,11 @@ def train_booster(
     return booster, rounds
 
 
-def training_sets(windows: list[Window], settings: RecoSettings) -> dict[str, TrainingSet]:
+def training_sets(
+    windows: list[Window], settings: RecoSettings, advance: Callable[[], object] = lambda: None
+) -> dict[str, TrainingSet]:
     """One query per person and window, for each mode: the candidates and their features,
-    as serving computes them."""
+    as serving computes them (`advance` is called after each window)."""
     sets = {mode: TrainingSet() for mode in MODES}
     for window in windows:
         n = len(window.venues)
@@ -170,7 +173,13 @@ def training_sets(windows: list[Window], settings: RecoSettings) -> dict[str, Tr
                 known[window.known[user]] = True
                 candidates = person_candidates(view, known)
                 sets["new"].add_query(view.features(candidates), candidates, new)
+        advance()
     return sets
+
+
+def train_ranker_steps(training: list[Window], validation: Window | None) -> int:
+    """How many times `train_ranker` advances its progress: once per window, once per mode."""
+    return len(training) + (validation is not None) + len(MODES)
 
 
 def train_ranker(
@@ -179,15 +188,17 @@ def train_ranker(
     settings: RecoSettings,
     seed: int,
     threads: int | None = None,
+    advance: Callable[[], object] = lambda: None,
 ) -> tuple[dict[str, lgb.Booster], dict[str, int]]:
     """Both boosters from the training windows, early-stopped on the validation window."""
-    train = training_sets(training, settings)
-    valid = training_sets([validation], settings) if validation is not None else None
+    train = training_sets(training, settings, advance)
+    valid = training_sets([validation], settings, advance) if validation is not None else None
     boosters, rounds = {}, {}
     for mode in MODES:
         boosters[mode], rounds[mode] = train_booster(
             train[mode], valid[mode] if valid else None, seed, threads
         )
+        advance()
     return boosters, rounds
 
 
