@@ -110,11 +110,39 @@ def test_converted_files_import_and_train(db_url, converted, tmp_path):
 
 
 def test_luna_eval_end_to_end(checkins_file, tmp_path):
+    """Also --docs: the page's two blocks get the tables of evaluation.md, the rest of the
+    page stays as it was, and the plots land beside it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = docs / "evaluation.md"
+    page.write_text(
+        "# Prose\n<!-- luna eval: results -->\nold\n<!-- /luna eval: results -->\nmore prose\n"
+        "<!-- luna eval: next-visit -->\n<!-- /luna eval: next-visit -->\nend\n"
+    )
     result = CliRunner().invoke(
         app,
-        ["eval", "--data", str(checkins_file), "--out", str(tmp_path), "--max-users", "40"],
+        [
+            "eval",
+            "--data",
+            str(checkins_file),
+            "--out",
+            str(tmp_path),
+            "--max-users",
+            "40",
+            "--docs",
+            str(page),
+        ],
     )
     assert result.exit_code == 0, result.output
+    generated = (tmp_path / "evaluation.md").read_text()
+    results, next_visit = generated.strip("\n").split("\n\n**next visit**")
+    assert page.read_text() == (
+        f"# Prose\n<!-- luna eval: results -->\n{results}\n<!-- /luna eval: results -->\n"
+        f"more prose\n<!-- luna eval: next-visit -->\n**next visit**{next_visit}\n"
+        "<!-- /luna eval: next-visit -->\nend\n"
+    )
+    for plot in ("evaluation.png", "next_visit.png"):
+        assert (docs / plot).read_bytes() == (tmp_path / plot).read_bytes()
     report = json.loads((tmp_path / "evaluation.json").read_text())
     learned = report["results"]["learned ranker (LambdaRank)"]
     assert set(learned) == {"all", "new"}

@@ -26,14 +26,33 @@ def eval_(
     next_visit_sample: Annotated[
         int, typer.Option(help="Test check-ins sampled for the next-visit task (seeded)")
     ] = 3_000,
+    docs: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Also write the tables into this page's `luna eval` blocks and the plots "
+            "beside it (docs/evaluation.md)",
+        ),
+    ] = None,
 ) -> None:
     """Offline evaluation on real check-ins: baselines and the learned ranker, time split."""
+    from luna.learning.docs_page import DocsPageError
     from luna.learning.evaluate import EvalConfig, run
 
     config = EvalConfig(
-        data=data, out=out, seed=seed, max_users=max_users, next_visit_sample=next_visit_sample
+        data=data,
+        out=out,
+        seed=seed,
+        max_users=max_users,
+        next_visit_sample=next_visit_sample,
+        docs=docs,
     )
-    report = run(config, console)
+    try:
+        report = run(config, console)
+    except DocsPageError as exc:
+        console.print(f"[red]{docs}:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
     console.print(
         f"Wrote {out}/evaluation.json, evaluation.md, evaluation.png, next_visit.png, "
         "venue_ranker.json"

@@ -24,6 +24,7 @@ from luna.config import RecoSettings
 from luna.learning import baselines, next_visit
 from luna.learning.catalog import build_catalog
 from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
+from luna.learning.docs_page import check_page, update_page
 from luna.learning.metrics import (
     BOOTSTRAP_RESAMPLES,
     KS,
@@ -42,6 +43,8 @@ VARIANTS = ("all", "new")
 VARIANT_TITLES = {"all": "all future visits", "new": "venues new to the person"}
 LEARNED = "learned ranker (LambdaRank)"
 TRAINING_SNAPSHOTS = 3
+# The blocks of docs/evaluation.md that `luna eval --docs` writes (luna.learning.docs_page).
+DOCS_BLOCKS = ("results", "next-visit")
 MODEL_FILE = "venue_ranker.json"
 
 
@@ -55,6 +58,7 @@ class EvalConfig:
     training_snapshots: int = TRAINING_SNAPSHOTS
     max_users: int | None = None  # a small slice (tests)
     next_visit_sample: int = next_visit.SAMPLE  # test check-ins of the next-visit task
+    docs: Path | None = None  # a page whose `luna eval` blocks get the tables (docs_page)
 
 
 Scorer = Callable[[Window, int, str], np.ndarray]
@@ -201,7 +205,10 @@ def intervals(per_person: dict[str, dict[str, list[float]]], seed: int) -> dict:
 
 
 def run(config: EvalConfig, console: Console) -> dict:
-    """The whole evaluation; writes evaluation.{json,md,png} and the model file to `out`."""
+    """The whole evaluation; writes evaluation.{json,md,png} and the model file to `out`
+    (and the tables into `docs`' blocks, checked first)."""
+    if config.docs is not None:
+        check_page(config.docs, DOCS_BLOCKS)
     np.random.seed(config.seed)
     settings = RecoSettings()
     threads = min(2, os.cpu_count() or 1)
@@ -324,16 +331,22 @@ def run(config: EvalConfig, console: Console) -> dict:
     console.print(contextual["goal"]["summary"])
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
-    (config.out / "evaluation.md").write_text(
-        markdown_table(results)
-        + "\n"
-        + markdown_summary(split_truth, gains)
-        + "\n\n"
-        + next_visit.markdown(contextual)
-        + "\n"
+    blocks = dict(
+        zip(
+            DOCS_BLOCKS,
+            (
+                markdown_table(results) + "\n" + markdown_summary(split_truth, gains),
+                next_visit.markdown(contextual),
+            ),
+            strict=True,
+        )
     )
-    plot(model_intervals, config.out / "evaluation.png")
-    next_visit.plot(contextual, config.out / "next_visit.png")
+    (config.out / "evaluation.md").write_text("\n\n".join(blocks.values()) + "\n")
+    plots = [config.out / "evaluation.png", config.out / "next_visit.png"]
+    plot(model_intervals, plots[0])
+    next_visit.plot(contextual, plots[1])
+    if config.docs is not None:
+        update_page(config.docs, blocks, plots)
     model = RankerModel(
         boosters,
         metrics={"test": results[LEARNED], "heuristic_test": results["heuristic (SPEC §3)"]},
