@@ -517,7 +517,9 @@ def train_from_log(
 ) -> RankerModel:
     """`luna train`: every venue of the log is in the catalog; the last 4 weeks measure the
     model against the heuristic (stored in the model file), the 4 before stop the trees
-    early, the earlier 4-week windows are what the trees learn from."""
+    early, the earlier 4-week windows are what the trees learn from. Then the boosters are
+    refitted, with the rounds found, on every window up to the end: the model served learns
+    from the latest weeks too (what was measured is the same recipe, 4 weeks earlier)."""
     settings = RecoSettings()
     catalog = build_catalog(log, categories=frozenset(log.venue_category.tolist()))
     split = time_split(log)
@@ -557,11 +559,19 @@ def train_from_log(
             "heuristic": evaluate_model(test, baseline_scorer(heuristic), len(catalog)),
         }
         progress.advance(step)
+        latest = [*training, validation, test]
+        step = progress.add_task(
+            "refitting on every window", total=train_ranker_steps(latest, None)
+        )
+        boosters, _ = train_ranker(
+            latest, None, settings, seed, threads, lambda: progress.advance(step), rounds
+        )
     return RankerModel(
         boosters,
         metrics=metrics,
         info={
             "trained_on": "database",
+            "refit": "on every window up to the end, after the metrics (the last 4 weeks)",
             "interactions": len(log),
             "venues": len(catalog),
             "split": _describe_split(split),

@@ -128,13 +128,17 @@ class TrainingSet:
 
 
 def train_booster(
-    train: TrainingSet, validation: TrainingSet | None, seed: int, threads: int | None = None
+    train: TrainingSet,
+    validation: TrainingSet | None,
+    seed: int,
+    threads: int | None = None,
+    rounds: int = MAX_ROUNDS,
 ) -> tuple[lgb.Booster, int]:
     """Fits on `train`, stopping early on `validation`; then, when there is a validation
-    set, refits on both with the number of rounds found. Returns the booster and rounds."""
+    set, refits on both with the number of rounds found. Without one, fits `rounds` rounds.
+    Returns the booster and rounds."""
     params = dict(PARAMS, seed=seed, num_threads=threads or min(2, os.cpu_count() or 1))
     train_set = train.dataset()
-    rounds = MAX_ROUNDS
     if validation is not None and len(validation):
         valid_set = validation.dataset(reference=train_set)
         booster = lgb.train(
@@ -189,17 +193,23 @@ def train_ranker(
     seed: int,
     threads: int | None = None,
     advance: Callable[[], object] = lambda: None,
+    rounds: dict[str, int] | None = None,
 ) -> tuple[dict[str, lgb.Booster], dict[str, int]]:
-    """Both boosters from the training windows, early-stopped on the validation window."""
+    """Both boosters from the training windows, early-stopped on the validation window;
+    without one, each fits its `rounds` (found by an earlier call with one)."""
     train = training_sets(training, settings, advance)
     valid = training_sets([validation], settings, advance) if validation is not None else None
-    boosters, rounds = {}, {}
+    boosters, found = {}, {}
     for mode in MODES:
-        boosters[mode], rounds[mode] = train_booster(
-            train[mode], valid[mode] if valid else None, seed, threads
+        boosters[mode], found[mode] = train_booster(
+            train[mode],
+            valid[mode] if valid else None,
+            seed,
+            threads,
+            rounds[mode] if rounds is not None else MAX_ROUNDS,
         )
         advance()
-    return boosters, rounds
+    return boosters, found
 
 
 class ModelFileError(ValueError):
