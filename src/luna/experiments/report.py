@@ -95,6 +95,7 @@ def write_plot(results: ExperimentResults, timeline: service.Timeline, path: Pat
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     figure, (rates, over_time) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -124,11 +125,13 @@ def write_plot(results: ExperimentResults, timeline: service.Timeline, path: Pat
             times, [100 * p[2] for p in points], [100 * p[3] for p in points],
             alpha=0.2, color=line[0].get_color(),
         )  # fmt: skip
+    locator = mdates.AutoDateLocator()
+    over_time.xaxis.set_major_locator(locator)
+    over_time.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     over_time.axhline(0, color="grey", linewidth=0.8)
     over_time.set_ylabel("difference (percentage points)")
     over_time.set_title("Cumulative difference by first exposure (95% CI)")
     over_time.legend(loc="best")
-    figure.autofmt_xdate()
     figure.suptitle(f"Experiment {results.key}")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
