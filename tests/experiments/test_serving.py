@@ -17,6 +17,7 @@ from tests.experiments.helpers import (
     start,
     venue_experiment,
 )
+from tests.factories import create_user, create_venue
 from tests.reco.test_formulas import build_world
 
 NEARBY = {
@@ -141,3 +142,19 @@ def test_exposures_are_written_by_the_lifespan_without_a_results_read(client, en
     client.__exit__(None, None, None)  # shutdown writes what is left
     with Session(engine) as session:
         assert len(session.scalars(select(ExperimentExposure)).all()) == 1
+
+
+def test_an_exposure_of_a_deleted_person_is_skipped_and_the_others_written(client, engine):
+    kept, gone = (create_user(client, home_lat=40.0, home_lng=-73.0) for _ in range(2))
+    create_venue(client)
+    start(client, venue_experiment())
+    for person in (kept, gone, kept):
+        assert client.get(f"/reco/venues/{person['id']}").status_code == 200
+    assert client.delete(f"/users/{gone['id']}").status_code == 204
+    assert client.app.state.exposure_buffer.flush() == 2
+    assert len(client.app.state.exposure_buffer) == 0  # nothing left to retry forever
+    with Session(engine) as session:
+        users = [str(e.user_id) for e in session.scalars(select(ExperimentExposure))]
+        items = session.scalars(select(ExperimentExposureItem)).all()
+    assert users == [kept["id"], kept["id"]]
+    assert len(items) == 2
