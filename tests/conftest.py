@@ -26,6 +26,7 @@ from luna.agent.providers.registry import build_registry
 from luna.app import create_app
 from luna.config import RecoSettings, Settings, normalize_database_url
 from luna.db import READ_ONLY, create_db_engine
+from luna.experiments.serving import REFRESH_THREAD
 from luna.migrate import upgrade
 from luna.models import Base
 from luna.reco.index import RELOAD_THREAD
@@ -134,7 +135,7 @@ class AppCache:
 
 # The threads an app starts for its venue index and the learned ranker's context: daemon
 # threads that outlive the test whose app started them.
-BACKGROUND_LOADS = (RELOAD_THREAD, WARM_UP_THREAD, REBUILD_THREAD)
+BACKGROUND_LOADS = (RELOAD_THREAD, WARM_UP_THREAD, REBUILD_THREAD, REFRESH_THREAD)
 
 
 def wait_for_background_loads(timeout: float = 60.0) -> None:
@@ -179,6 +180,9 @@ def settings(db_url: str) -> Settings:
         # The venue index reloads on every request: tests see their own writes at once
         # (tests/reco/test_index.py covers the windows).
         reco=RecoSettings(refresh_seconds=0),
+        # Only this process's own creates and stops: no background reads between statements
+        # (tests/experiments/test_processes.py covers the periodic refresh).
+        luna_experiments_refresh_seconds=0,
     )
 
 

@@ -20,6 +20,8 @@ from luna.config import Settings, get_settings
 from luna.db import create_db_engine, create_session_factory
 from luna.docs_ui import install_docs
 from luna.errors import install_error_handlers
+from luna.experiments.endpoints import router as experiments_router
+from luna.experiments.serving import ExperimentRegistry, ExposureBuffer, experiments_lifespan
 from luna.health.endpoints import router as health_router
 from luna.heap import freeze_long_lived
 from luna.interactions.endpoints import router as interactions_router
@@ -57,6 +59,7 @@ API_ROUTERS = (
     reco_plan_router,
     plans_router,
     bookings_router,
+    experiments_router,
 )
 OPENAPI_TAGS = [
     {"name": name}
@@ -68,6 +71,7 @@ OPENAPI_TAGS = [
         "recommendations",
         "plans",
         "bookings",
+        "experiments",
         "health",
     )
 ]
@@ -82,7 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.venue_index.warm()
     if app.state.venue_ranker is not None:
         app.state.venue_ranker.warm(app.state.venue_index)
-    async with booking_jobs_lifespan(app):
+    async with booking_jobs_lifespan(app), experiments_lifespan(app):
         yield
 
 
@@ -123,6 +127,13 @@ def create_app(
         from luna.reco.learned import load_venue_ranker  # scipy, LightGBM: only when asked for
 
         app.state.venue_ranker = load_venue_ranker(settings, app.state.session_factory)
+    # Experiments: the running ones in memory, the exposures buffered (luna.experiments).
+    app.state.experiments = ExperimentRegistry(
+        app.state.session_factory, settings.reco, settings.luna_experiments_refresh_seconds
+    )
+    app.state.exposure_buffer = ExposureBuffer(
+        app.state.session_factory, settings.luna_experiments_buffer_max
+    )
     app.state.providers = build_registry(settings, tracer_provider)
     app.state.booking_queue = BookingQueue(settings)
     app.state.booking_runner = InProcessRunner(app, settings, app.state.booking_queue)

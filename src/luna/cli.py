@@ -1,4 +1,4 @@
-"""The `luna` command: serve, migrate, seed, import, check, token, bench."""
+"""The `luna` command: serve, migrate, seed, import, check, token, bench, experiments."""
 
 import multiprocessing
 import os
@@ -271,6 +271,34 @@ def check(
         console.print("[green]Every derived table equals its recount.[/green]")
         return
     raise typer.Exit(code=1)
+
+
+experiments_app = typer.Typer(
+    help="A/B experiments (the API: /experiments/).", no_args_is_help=True
+)
+app.add_typer(experiments_app, name="experiments")
+
+
+@experiments_app.command("report")
+def experiments_report(
+    key: Annotated[str, typer.Argument(help="The experiment's key")],
+    out: Annotated[Path, typer.Option(help="Folder for the PNG")] = Path("reports"),
+) -> None:
+    """Print an experiment's results and write a PNG: the rate per arm with 95% intervals,
+    and the cumulative difference against the control over time."""
+    from luna.errors import NotFound
+    from luna.experiments.report import report
+
+    engine = create_db_engine(get_settings())
+    try:
+        with Session(engine) as session:
+            path = report(session, key, Console(), out)
+    except NotFound as exc:
+        console.print(f"[red]{exc.detail}:[/red] {key}")
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"Plot: {path}")
 
 
 # `luna bench`: synthetic worlds, import, serve, wrk (luna.bench; README "Benchmarks").

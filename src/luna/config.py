@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     # `at`, else from this time when set (ISO-8601 with an offset), else from the wall clock.
     luna_clock: AwareDatetime | None = None
     reco: RecoSettings = Field(default_factory=RecoSettings)
+    # Experiments (luna.experiments): each process reads the running experiments again this
+    # often (seconds; an experiment created or stopped through another process shows within
+    # it; 0: only this process's own creates and stops, for one process and the tests), and
+    # writes the exposures it buffered this often, in one batch.
+    luna_experiments_refresh_seconds: float = Field(1.0, ge=0, le=3600)
+    luna_experiments_flush_seconds: float = Field(0.5, gt=0, le=60)
+    # Exposures held while the database cannot take them; beyond, the oldest are dropped.
+    luna_experiments_buffer_max: int = Field(100_000, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ def auth_settings(db_url: str) -> Settings:
         luna_jwt_secret=SECRET,
         luna_write_rate_limit="1000000/minute",
         reco=RecoSettings(refresh_seconds=0),  # as tests/conftest.py's settings
+        luna_experiments_refresh_seconds=0,
     )
 
 

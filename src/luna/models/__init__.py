@@ -12,6 +12,7 @@ from luna.models.enums import (
     PlanStatus,
     RelationshipType,
 )
+from luna.models.experiment import Experiment, ExperimentExposure, ExperimentExposureItem
 from luna.models.interaction import CategoryEngagement, Interaction, PopularityWindow
 from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipant
 from luna.models.social import SocialEdge
@@ -25,6 +26,9 @@ __all__ = [
     "BookingJob",
     "BookingStatus",
     "CategoryEngagement",
+    "Experiment",
+    "ExperimentExposure",
+    "ExperimentExposureItem",
     "Interaction",
     "InteractionType",
     "ParticipantStatus",

@@ -36,6 +36,21 @@ BOOKING_QUEUE_DEPTH = Gauge(
     multiprocess_mode="livemax",
 )
 
+# A/B experiments (luna.experiments): lists served per arm (counted as they are served) and
+# people newly found converted (counted when the results are computed, see
+# luna.experiments.service.read_results).
+EXPERIMENT_EXPOSURES = Counter(
+    "luna_experiment_exposures",
+    "Recommendation lists served in an experiment, by experiment and arm",
+    ["experiment", "arm"],
+)
+EXPERIMENT_CONVERSIONS = Counter(
+    "luna_experiment_conversions",
+    "People converted in an experiment (within its attribution window, on a shown item), "
+    "by experiment and arm",
+    ["experiment", "arm"],
+)
+
 
 # Request latency buckets (seconds): fine where Luna's routes answer, coarse beyond.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -79,7 +94,12 @@ def install_metrics(app: FastAPI) -> RequestMetrics:
     PROMETHEUS_MULTIPROC_DIR set (`luna serve --workers N`), /metrics sums every worker.
     Returns the request metrics, for the access log middleware to record."""
     registry = CollectorRegistry()
-    for collector in (BOOKING_OUTCOMES, BOOKING_QUEUE_DEPTH):
+    for collector in (
+        BOOKING_OUTCOMES,
+        BOOKING_QUEUE_DEPTH,
+        EXPERIMENT_EXPOSURES,
+        EXPERIMENT_CONVERSIONS,
+    ):
         registry.register(collector)
     ProcessCollector(registry=registry)
     GCCollector(registry=registry)
