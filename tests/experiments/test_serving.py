@@ -37,7 +37,9 @@ def served_by_normal_route(app_cache, settings, reco, url, params):
 
 
 def test_a_venue_arm_serves_the_formula_under_its_config(client, settings, app_cache):
-    users, _ = build_world(client, seed=11)
+    # Arms follow the random user ids: with 16 people both arms serve someone but for a
+    # chance of 2 in 65,536 (6 people left one arm empty about 3 % of the time).
+    users, _ = build_world(client, seed=11, n_users=16)
     body = venue_experiment(arms=[{"name": "control"}, {"name": "nearby", "config": NEARBY}])
     start(client, body)
     served = {}
@@ -60,7 +62,7 @@ def test_a_venue_arm_serves_the_formula_under_its_config(client, settings, app_c
 
 
 def test_a_people_arm_serves_the_formula_under_its_config(client, settings, app_cache):
-    users, venues = build_world(client, seed=12)
+    users, venues = build_world(client, seed=12, n_users=16)  # both arms: as for venues
     config = {"weights": {"social": 0.1, "direct": 1.0, "category": 0.5}}
     start(
         client, people_experiment(arms=[{"name": "control"}, {"name": "direct", "config": config}])
@@ -72,6 +74,7 @@ def test_a_people_arm_serves_the_formula_under_its_config(client, settings, app_
         arm = arm_of(client, "people-weights", user["id"])
         assert response.headers[HEADER] == f"people-weights={arm}"
         served[user["id"]] = (arm, response.json())
+    assert {arm for arm, _ in served.values()} == {"control", "direct"}  # both arms served
     client.post("/experiments/people-weights/stop")
     direct_reco = arm_settings(settings.reco, "people", config)
     for user_id, (arm, got) in served.items():
