@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from luna.config import RecoSettings
 from luna.experiments import repository
-from luna.experiments.assignment import INTERLEAVED, arm_index, cumulative_shares
+from luna.experiments.assignment import arm_index, cumulative_shares
 from luna.models import Experiment
 from luna.models.base import utcnow, uuid7
 from luna.observability.metrics import EXPERIMENT_EXPOSURES
@@ -83,9 +83,9 @@ class RunningExperiment:
     def arm_for(self, user_id: uuid.UUID) -> RunningArm:
         return self.arms[arm_index(self.key, user_id, self.shares)]
 
-    def header(self, arm: RunningArm | None) -> str:
-        """The `Luna-Experiment` header's value."""
-        return f"{self.key}={arm.name if arm is not None else INTERLEAVED}"
+    def header(self, arm: str) -> str:
+        """The `Luna-Experiment` header's value (`arm`: a name, or INTERLEAVED)."""
+        return f"{self.key}={arm}"
 
     @classmethod
     def of(cls, experiment: Experiment, base: RecoSettings) -> "RunningExperiment":

@@ -1,21 +1,19 @@
-import random
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, Field, TypeAdapter
-from sqlalchemy.orm import Session
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
-from luna.config import RecoSettings, Settings
+from luna.config import Settings
 from luna.db import SessionDep, run_read_only
 from luna.dependencies import SettingsDep
 from luna.errors import Forbidden, validation_error
-from luna.experiments.assignment import INTERLEAVED, team_draft
-from luna.experiments.serving import RunningArm, RunningExperiment
+from luna.experiments.serving import RunningExperiment
 from luna.plans.dependencies import OrganizedPlanId, VisiblePlanId
-from luna.reco import people, service
+from luna.reco import experiment_lists, people, service
 from luna.reco.constraints import VenueConstraints
+from luna.reco.experiment_lists import ArmList
 from luna.reco.group import GroupStrategy
 from luna.reco.index import VenueIndex
 from luna.reco.schemas import (
@@ -43,8 +41,6 @@ VENUE_RESULTS = TypeAdapter(list[VenueRecommendation])
 PEOPLE_RESULTS = TypeAdapter(list[PersonRecommendation])
 # Which experiment and arm served a list (`<key>=<arm>`); absent outside experiments.
 EXPERIMENT_HEADER = "Luna-Experiment"
-# The team-draft coin tosses (the event loop's thread only).
-_INTERLEAVING_RNG = random.Random()
 
 
 def json_response(adapter: TypeAdapter[Any], results: object) -> Response:
@@ -139,92 +135,34 @@ async def recommend_venues(
     constraints = query.constraints()
     experiment = request.app.state.experiments.running("venues")
     if experiment is not None:
-        return await _venues_in_experiment(request, experiment, user_id, query, constraints)
+        served = await run_read_only(
+            request,
+            lambda session: experiment_lists.venues(
+                session, experiment, index, user_id, query.limit, constraints, ranker, query.at
+            ),
+        )
+        return _in_experiment(request, experiment, user_id, served, VENUE_RESULTS)
     results = await run_read_only(
         request,
-        lambda session: _rank_venues(
-            session, index, user_id, query, constraints, settings.reco, ranker
+        lambda session: service.venue_list(
+            session, index, user_id, query.limit, settings.reco, constraints, ranker, query.at
         ),
     )
     return json_response(VENUE_RESULTS, results)
 
 
-def _rank_venues(
-    session: Session,
-    index: VenueIndex,
-    user_id: uuid.UUID,
-    query: VenueConstraintsQuery,
-    constraints: VenueConstraints,
-    reco: RecoSettings,
-    ranker: Any,
-) -> list[VenueRecommendation]:
-    """The venue list: by the learned ranker when one is given, else the SPEC §3 formula."""
-    if ranker is not None:
-        from luna.reco import learned  # scipy and LightGBM load only with a learned model
-
-        return learned.recommend_venues_learned(
-            session, index, user_id, query.limit, reco, constraints, ranker, query.at
-        )
-    return service.recommend_venues(session, index, user_id, query.limit, reco, constraints)
-
-
-def _arm_ranker(request: Request, arm: RunningArm) -> Any:
-    """The arm's venue model: its own choice, else the server's."""
-    if arm.model == "heuristic":
-        return None
-    return request.app.state.venue_ranker
-
-
-async def _venues_in_experiment(
+def _in_experiment(
     request: Request,
     experiment: RunningExperiment,
     user_id: uuid.UUID,
-    query: VenueConstraintsQuery,
-    constraints: VenueConstraints,
+    served: ArmList[Any],
+    adapter: TypeAdapter[Any],
 ) -> Response:
-    """The person's arm's list (A/B), or both arms' lists interleaved by team draft, with the
-    exposure buffered (written in batches, off this request) and the Luna-Experiment header."""
-    index: VenueIndex = request.app.state.venue_index
-    if experiment.interleaved:
-        first, second = experiment.arms
-        rankings = await run_read_only(
-            request,
-            lambda session: [
-                _rank_venues(
-                    session,
-                    index,
-                    user_id,
-                    query,
-                    constraints,
-                    arm.settings,
-                    _arm_ranker(request, arm),
-                )
-                for arm in (first, second)
-            ],
-        )
-        by_id = {r.venue_id: r for ranking in reversed(rankings) for r in ranking}
-        mixed = team_draft(
-            [r.venue_id for r in rankings[0]],
-            [r.venue_id for r in rankings[1]],
-            query.limit,
-            _INTERLEAVING_RNG,
-        )
-        results = [by_id[venue_id] for venue_id, _team in mixed]
-        items = [(venue_id, experiment.arms[team].name) for venue_id, team in mixed]
-        arm: RunningArm | None = None
-    else:
-        arm = experiment.arm_for(user_id)
-        ranker, reco = _arm_ranker(request, arm), arm.settings
-        results = await run_read_only(
-            request,
-            lambda session: _rank_venues(session, index, user_id, query, constraints, reco, ranker),
-        )
-        items = [(r.venue_id, None) for r in results]
-    request.app.state.exposure_buffer.record(
-        experiment, arm.name if arm is not None else INTERLEAVED, user_id, items
-    )
-    response = json_response(VENUE_RESULTS, results)
-    response.headers[EXPERIMENT_HEADER] = experiment.header(arm)
+    """The list, its exposure buffered (written in batches, off this request) and the
+    Luna-Experiment header."""
+    request.app.state.exposure_buffer.record(experiment, served.arm, user_id, served.shown)
+    response = json_response(adapter, served.results)
+    response.headers[EXPERIMENT_HEADER] = experiment.header(served.arm)
     return response
 
 
@@ -268,30 +206,22 @@ async def recommend_people(
     """Who to go with: the user's companions (outgoing edges) scored by edge strength and their
     engagement with the venue and its category (SPEC §3), best first."""
     settings: Settings = request.app.state.settings  # as in recommend_venues
-    reco = settings.reco
     experiment = request.app.state.experiments.running("people")
-    if experiment is not None:  # the person's arm's weights (no interleaving of people)
-        arm = experiment.arm_for(user_id)
-        reco = arm.settings
-    if include_suggested:  # suggestions take more statements
-        results = await run_read_only(
+    if experiment is not None:
+        served = await run_read_only(
             request,
-            lambda session: people.recommend_people_in_session(
-                session, user_id, venue_id, limit, reco, include_suggested
+            lambda session: experiment_lists.companions(
+                session, experiment, user_id, venue_id, limit, include_suggested
             ),
         )
-    else:
-        results = await run_read_only(
-            request,
-            lambda session: people.recommend_people(session, user_id, venue_id, limit, reco),
-        )
-    response = json_response(PEOPLE_RESULTS, results)
-    if experiment is not None:
-        request.app.state.exposure_buffer.record(
-            experiment, arm.name, user_id, [(r.user_id, None) for r in results]
-        )
-        response.headers[EXPERIMENT_HEADER] = experiment.header(arm)
-    return response
+        return _in_experiment(request, experiment, user_id, served, PEOPLE_RESULTS)
+    results = await run_read_only(
+        request,
+        lambda session: people.people_list(
+            session, user_id, venue_id, limit, settings.reco, include_suggested
+        ),
+    )
+    return json_response(PEOPLE_RESULTS, results)
 
 
 @plan_router.get(

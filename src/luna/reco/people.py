@@ -20,6 +20,23 @@ from luna.social import repository as social_repository
 from luna.users import repository as user_repository
 
 
+def people_list(
+    session: Session,
+    user_id: uuid.UUID,
+    venue_id: uuid.UUID | None,
+    limit: int,
+    settings: RecoSettings,
+    include_suggested: bool,
+) -> list[PersonRecommendation]:
+    """`GET /reco/people/{user_id}`'s list: direct companions in one statement, or with
+    suggestions beyond them (more statements)."""
+    if include_suggested:
+        return recommend_people_in_session(
+            session, user_id, venue_id, limit, settings, include_suggested=True
+        )
+    return recommend_people(session, user_id, venue_id, limit, settings)
+
+
 def recommend_people(
     session: Session,
     user_id: uuid.UUID,

@@ -5,6 +5,8 @@ ranking is `luna.reco.ranking`'s (people: `luna.reco.people`).
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,27 @@ def _home(user: User) -> tuple[float, float] | None:
     if user.home_lat is not None and user.home_lng is not None:
         return (user.home_lat, user.home_lng)
     return None
+
+
+def venue_list(
+    session: Session,
+    index: VenueIndex,
+    user_id: uuid.UUID,
+    limit: int,
+    settings: RecoSettings,
+    constraints: VenueConstraints,
+    ranker: Any,
+    at: datetime | None,
+) -> list[VenueRecommendation]:
+    """`GET /reco/venues/{user_id}`'s list: by the learned ranker when one is given
+    (LUNA_VENUE_MODEL=learned), else by the SPEC §3 formula."""
+    if ranker is not None:
+        from luna.reco import learned  # scipy and LightGBM load only with a learned model
+
+        return learned.recommend_venues_learned(
+            session, index, user_id, limit, settings, constraints, ranker, at
+        )
+    return recommend_venues(session, index, user_id, limit, settings, constraints)
 
 
 def recommend_venues(
