@@ -34,6 +34,7 @@ from luna.reco.index import VenueIndex
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
+from luna.vibes.endpoints import router as vibes_router
 from luna.webapp import install_webapp
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ API_ROUTERS = (
     reco_plan_router,
     plans_router,
     bookings_router,
+    vibes_router,
 )
 OPENAPI_TAGS = [
     {"name": name}
@@ -68,6 +70,7 @@ OPENAPI_TAGS = [
         "recommendations",
         "plans",
         "bookings",
+        "vibes",
         "health",
     )
 ]

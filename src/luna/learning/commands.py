@@ -78,6 +78,10 @@ def train(
             f"{name}: NDCG@10 all visits {result['all']['ndcg@10']:.4f}, "
             f"new venues {result['new']['ndcg@10']:.4f}"
         )
+    from luna.vibes.commands import refresh_database
+
+    vibes = refresh_database(seed)
+    console.print(f"Stored vibe profiles version {vibes['version']} (luna vibes refresh)")
     console.print(
         f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it); trained on "
         f"{model.first_interaction_at.isoformat()} to {model.last_interaction_at.isoformat()} "

@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter, field_validator
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.config import Settings
@@ -22,6 +22,7 @@ from luna.reco.schemas import (
 )
 from luna.schemas import COMMON_ERRORS, LunaModel, error_responses
 from luna.venues.schemas import Category, PriceLevel, Rating
+from luna.vibes.vocabulary import AUTO, check_vibes
 
 router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ERRORS)
 # Plan-scoped recommendations live here (not in luna.plans) but answer under /plans.
@@ -79,6 +80,16 @@ class VenueConstraintsQuery(LunaModel):
         "now) and no time-of-day context is used. The SPEC §3 heuristic ignores it.",
     )
     limit: int = Field(10, ge=1, le=100, description="How many results (max 100)")
+    vibe: list[str] | None = Field(
+        None,
+        description="Rank for a mood (GET /vibes lists them; repeat for several: "
+        "?vibe=chill&vibe=cosy), or `auto` (with `at`): the person's usual vibe at that "
+        "time. Score = (1 - w) · SPEC §3 score + w · the mean of the venue's scores for the "
+        "asked vibes, w = LUNA_RECO_VIBE_WEIGHT (0.5). Ranked by the heuristic also with "
+        "LUNA_VENUE_MODEL=learned. An unknown vibe is a 422 listing the known ones.",
+    )
+
+    _check_vibes = field_validator("vibe")(check_vibes)
 
     def constraints(self) -> VenueConstraints:
         """The constraints, once the rule a schema cannot express alone holds (a 422 in
@@ -129,7 +140,9 @@ async def recommend_venues(
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
     constraints, limit = query.constraints(), query.limit
-    if ranker is not None:
+    if query.vibe and AUTO in query.vibe and query.at is None:
+        raise validation_error(("query", "vibe"), "vibe=auto needs at (the moment to rank for)")
+    if ranker is not None and not query.vibe:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
         results = await run_read_only(
@@ -142,7 +155,14 @@ async def recommend_venues(
         results = await run_read_only(
             request,
             lambda session: service.recommend_venues(
-                session, index, user_id, limit, settings.reco, constraints
+                session,
+                index,
+                user_id,
+                limit,
+                settings.reco,
+                constraints,
+                query.vibe or (),
+                query.at,
             ),
         )
     return json_response(VENUE_RESULTS, results)
