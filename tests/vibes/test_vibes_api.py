@@ -2,11 +2,14 @@
 profile (stored, versioned, moved by behaviour), a person's vibes, and `vibe=` on the venue
 recommendations."""
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from luna.models import VenueVibes, VibeProfileVersion
+from luna.reco.index import VenueIndex
 from luna.vibes import service
 from luna.vibes.repository import KEEP_VERSIONS
 from luna.vibes.vocabulary import VIBE_NAMES
@@ -228,3 +231,23 @@ def test_recommendations_read_the_stored_profiles_and_name_the_busiest_time(clie
     assert after["features"]["vibe"] > 0.7
     assert after["features"]["vibe"] == pytest.approx(vibes_of(client, bar)["loud"], abs=1e-4)
     assert after["reasons"][0].startswith("It is loud on Friday nights (vibe ")
+
+
+def test_a_windowed_index_picks_up_a_new_version_at_its_next_window(client, app, engine):
+    """Serving reads the profiles from the venue index: a refresh shows at the next window
+    (on PostgreSQL, where the catalog's digest lets the reload keep the catalog, too)."""
+    from tests.reco.test_index_windows import WINDOW, Clock, wait_for_window
+
+    factory = app.state.session_factory
+    create_venue(client, category="bar")
+    clock = Clock(time.time())
+    index = VenueIndex(factory, WINDOW, clock)
+    with factory() as session:
+        assert index.snapshot(session).vibes.version is None
+    version = refresh(engine)["version"]
+    with factory() as session:
+        assert index.snapshot(session).vibes.version is None  # the window's snapshot
+    clock.now += WINDOW
+    wait_for_window(index, factory, int(clock.now // WINDOW))
+    with factory() as session:
+        assert index.snapshot(session).vibes.version == version

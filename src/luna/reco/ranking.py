@@ -17,7 +17,6 @@ from luna.reco import heuristic
 from luna.reco.constraints import VenueConstraints
 from luna.reco.heuristic import VenueScores
 from luna.reco.index import OwnEngagement, VenueSnapshot
-from luna.vibes.profiles import TOP_PER_VIBE
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _near_popular_and_own(
         return None
     parts = [own.positions, snapshot.by_popularity[:MOST_POPULAR]]
     if vibe is not None:
-        parts += [snapshot.vibes.top[c, :TOP_PER_VIBE] for c in vibe.columns]
+        parts += [snapshot.vibes.leading_positions(c) for c in vibe.columns]
     if origin is not None:
         # A box holding the circle of NEAR_KM (a little more, for rounding): every venue
         # outside it is farther than NEAR_KM.
@@ -196,7 +195,7 @@ def _bound_outside(
     popularity = float(snapshot.popularity[rest[0]]) if len(rest) else 0.0
     bound = settings.venue_weight_spatial * spatial + settings.venue_weight_popularity * popularity
     if vibe is not None:
-        fit = snapshot.vibes.best_fit_outside_top(vibe.columns)
+        fit = snapshot.vibes.best_fit_outside_leading(vibe.columns)
         bound = float(blend_vibe(np.array(bound), np.array(fit), vibe.weight))
     return bound + BOUND_SLACK
 

@@ -21,7 +21,8 @@ class VibeMatrix:
     version: int | None  # the stored version (None: category priors only, nothing stored)
     scores: np.ndarray  # float64 (venues, vibes) in [0, 1]
     peak: np.ndarray  # int16 per venue, luna.vibes.learner.peak_label code
-    top: np.ndarray  # int64 (vibes, <= TOP_PER_VIBE + 1): positions, best fit first
+    top: np.ndarray  # int64 (vibes, <= leading + 1): positions, best fit first
+    leading: int = TOP_PER_VIBE  # the ranking scores top[:, :leading] first
 
     @classmethod
     def build(
@@ -30,6 +31,7 @@ class VibeMatrix:
         categories: Sequence[str | None],
         version: int | None,
         rows: Iterable[Any],
+        leading: int = TOP_PER_VIBE,
     ) -> "VibeMatrix":
         """The stored profiles (rows of venue_id, scores, peak) at the venues `ids`; a venue
         stored in no version (added since the last refresh) gets its category's prior."""
@@ -41,9 +43,9 @@ class VibeMatrix:
             if i is not None and len(venue_scores) == len(VIBE_NAMES):
                 scores[i] = venue_scores
                 peak[i] = NO_PEAK if venue_peak is None else venue_peak
-        keep = min(TOP_PER_VIBE + 1, len(ids))
+        keep = min(leading + 1, len(ids))
         top = np.argsort(-scores, axis=0, kind="stable")[:keep].T.copy()
-        return cls(version=version, scores=scores, peak=peak, top=top)
+        return cls(version=version, scores=scores, peak=peak, top=top, leading=leading)
 
     def fit(self, columns: Sequence[int], at: np.ndarray | None = None) -> np.ndarray:
         """How well each venue (or those at `at`) fits the asked vibes: the mean of their
@@ -53,13 +55,17 @@ class VibeMatrix:
             return rows[:, columns[0]]
         return rows[:, list(columns)].mean(axis=1)
 
-    def best_fit_outside_top(self, columns: Sequence[int]) -> float:
-        """An upper bound of `fit` for every venue outside the first TOP_PER_VIBE of each
-        asked vibe's order."""
+    def leading_positions(self, column: int) -> np.ndarray:
+        """The `leading` venues fitting the vibe `column` best."""
+        return self.top[column, : self.leading]
+
+    def best_fit_outside_leading(self, columns: Sequence[int]) -> float:
+        """An upper bound of `fit` for every venue outside `leading_positions` of each asked
+        vibe (the mean of each vibe's next best score)."""
         bounds = []
         for c in columns:
             order = self.top[c]
             bounds.append(
-                float(self.scores[order[TOP_PER_VIBE], c]) if len(order) > TOP_PER_VIBE else 0.0
+                float(self.scores[order[self.leading], c]) if len(order) > self.leading else 0.0
             )
         return sum(bounds) / len(bounds)
