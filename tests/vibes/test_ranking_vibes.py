@@ -17,9 +17,10 @@ from tests.reco.test_ranking import own_engagement, world_snapshot, worlds
 
 def test_blend_is_the_documented_formula():
     score, fit = np.array([0.2, 0.8]), np.array([1.0, 0.0])
-    assert ranking.blend_vibe(score, fit, 0.5).tolist() == pytest.approx([0.6, 0.4])
+    # score * ((1 - w) + w * fit)
+    assert ranking.blend_vibe(score, fit, 0.5).tolist() == pytest.approx([0.2, 0.4])
     assert ranking.blend_vibe(score, fit, 0.0).tolist() == score.tolist()
-    assert ranking.blend_vibe(score, fit, 1.0).tolist() == fit.tolist()
+    assert ranking.blend_vibe(score, fit, 1.0).tolist() == pytest.approx([0.2, 0.0])
 
 
 def with_vibes(snapshot, seed: int, leading: int):

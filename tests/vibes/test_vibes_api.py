@@ -130,9 +130,13 @@ def test_vibe_ranks_the_fitting_venue_first_and_says_why(client, town):
     assert loud[-1]["reasons"][0].startswith("It is only a little loud")
     chill = reco(client, person, vibe="chill")
     assert chill[0]["venue_name"] == "tea"
-    # The blend: (1 - 0.5) * SPEC §3 score + 0.5 * fit.
+    # The blend: SPEC §3 score * ((1 - 0.5) + 0.5 * fit).
     plain = {r["venue_name"]: r["score"] for r in reco(client, person)}
-    assert chill[0]["score"] == pytest.approx(0.5 * plain["tea"] + 0.5 * 1.0)
+    assert chill[0]["score"] == pytest.approx(plain["tea"] * 1.0)
+    not_chill = {r["venue_name"]: r["score"] for r in chill[1:]}
+    assert not_chill == pytest.approx(
+        {"club": plain["club"] * 0.5, "swings": plain["swings"] * 0.5}
+    )
     assert "vibe" not in reco(client, person)[0]["features"]
 
 

@@ -26,8 +26,18 @@ def eval_(
     next_visit_sample: Annotated[
         int, typer.Option(help="Test check-ins sampled for the next-visit task (seeded)")
     ] = 3_000,
+    vibes: Annotated[
+        bool,
+        typer.Option(
+            "--vibes", help="Evaluate the vibe learner instead (recovery, usefulness: luna.vibes)"
+        ),
+    ] = False,
 ) -> None:
-    """Offline evaluation on real check-ins: baselines and the learned ranker, time split."""
+    """Offline evaluation on real check-ins: baselines and the learned ranker, time split
+    (with --vibes: the vibe learner's recovery and usefulness)."""
+    if vibes:
+        _eval_vibes(data, out, seed, max_users)
+        return
     from luna.learning.evaluate import EvalConfig, run
 
     config = EvalConfig(
@@ -40,6 +50,24 @@ def eval_(
     )
     if not report["goal"]["met"]:
         console.print("[yellow]The learned ranker does not meet the goal on this data.[/yellow]")
+
+
+def _eval_vibes(data: Path, out: Path, seed: int, max_users: int | None) -> None:
+    from luna.vibes.evaluate import VibesEvalConfig, run
+
+    report = run(VibesEvalConfig(data=data, out=out, seed=seed, max_users=max_users), console)
+    console.print(f"Wrote {out}/vibes.json, vibes.md, vibes_recovery.png, vibes_usefulness.png")
+    recovery, usefulness = report["recovery"], report["usefulness"]
+    if not recovery["met"]:
+        console.print(
+            f"[yellow]Recovery: mean ROC AUC {recovery['mean_auc']:.3f} < "
+            f"{recovery['goal']:.2f} (goal not met).[/yellow]"
+        )
+    if not usefulness["met"]:
+        console.print(
+            f"[yellow]Usefulness: {usefulness['pooled_relative_gain']:+.1%} < "
+            f"+{usefulness['goal']:.0%} (goal not met).[/yellow]"
+        )
 
 
 def train(

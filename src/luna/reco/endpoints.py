@@ -84,8 +84,9 @@ class VenueConstraintsQuery(LunaModel):
         None,
         description="Rank for a mood (GET /vibes lists them; repeat for several: "
         "?vibe=chill&vibe=cosy), or `auto` (with `at`): the person's usual vibe at that "
-        "time. Score = (1 - w) · SPEC §3 score + w · the mean of the venue's scores for the "
-        "asked vibes, w = LUNA_RECO_VIBE_WEIGHT (0.5). Ranked by the heuristic also with "
+        "time. Score = SPEC §3 score · ((1 - w) + w · fit), fit = the mean of the venue's "
+        "scores for the asked vibes, w = LUNA_RECO_VIBE_WEIGHT (0.5). Ranked by the "
+        "heuristic also with "
         "LUNA_VENUE_MODEL=learned. An unknown vibe is a 422 listing the known ones.",
     )
 

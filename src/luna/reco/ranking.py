@@ -30,10 +30,12 @@ class VibeAsk:
 
 
 def blend_vibe(score: np.ndarray, fit: np.ndarray, weight: float) -> np.ndarray:
-    """The one formula for a mood: (1 - w) * score + w * fit, where fit is the mean of the
-    venue's scores for the asked vibes (in [0, 1], as the SPEC §3 score) and w is
-    LUNA_RECO_VIBE_WEIGHT."""
-    return (1.0 - weight) * score + weight * fit
+    """The one formula for a mood: score * ((1 - w) + w * fit), where fit is the mean of the
+    venue's scores for the asked vibes (in [0, 1]) and w is LUNA_RECO_VIBE_WEIGHT. The mood
+    scales the usual score: a venue that does not fit at all keeps 1 - w of it, one that
+    fits fully all of it; among equally fitting venues the usual order stands. Increasing
+    in both score and fit (for score >= 0), which the pruning bound relies on."""
+    return score * ((1.0 - weight) + weight * fit)
 
 
 def snapshot_scores(
