@@ -2,11 +2,11 @@
 by Playwright against `luna serve --demo` walks the issue's whole path. Sign in as a demo
 person (the demo-only sign-in: tokens signed with the development secret), see the venue
 recommendations as markers and as a list with reasons and distances, filter them by a
-category and by a mood, choose a venue and see who to go with, make a plan there, invite a person, confirm
-it, and watch it reach `confirmed` with its timeline. No request leaves the machine and the
-page's Content-Security-Policy refuses nothing. The last screen is saved as a screenshot: into
-the test's temporary folder, or, with LUNA_UPDATE_SCREENSHOT=1, over docs/demo-app.png (the
-README's screenshot), so that a test run leaves the checkout as it was.
+category and by a mood, choose a venue and see who to go with, make a plan there, invite a
+person, confirm it, and watch it reach `confirmed` with its timeline. No request leaves the
+machine and the page's Content-Security-Policy refuses nothing. The last screen is saved as a
+screenshot: into the test's temporary folder, or, with LUNA_UPDATE_SCREENSHOT=1, over
+docs/demo-app.png (the README's screenshot), so that a test run leaves the checkout as it was.
 
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium."""
 
