@@ -10,7 +10,7 @@ client, no network), so the figure is the app's own cost, repeatable on a noisy 
 
 The write routes (interaction, batch) add rows to that database. `--routes venues-vibe` is
 the venue route with `vibe=` (a random one of the vocabulary per request; run `luna vibes
-refresh` first for stored profiles). Prints, per route, the
+refresh` first for stored profiles), `venues-auto` with `vibe=auto` and an `at`. Prints, per route, the
 median over blocks of the process CPU time per request (every thread
 of the process: the event loop and the worker threads) and of the wall time. Authentication
 is on (a token per person), logging at WARNING as in `luna bench`. Compare two versions of
@@ -71,6 +71,9 @@ async def measure(
             return Request(f"/reco/venues/{person}", "limit=10", tokens[person])
         if route == "venues-vibe":  # a mood, one of the vocabulary at random
             query = f"limit=10&vibe={rng.choice(VIBE_NAMES)}"
+            return Request(f"/reco/venues/{person}", query, tokens[person])
+        if route == "venues-auto":  # the person's usual vibe on a Friday evening
+            query = "limit=10&vibe=auto&at=2026-12-04T21:00:00%2B00:00"
             return Request(f"/reco/venues/{person}", query, tokens[person])
         if route == "people":
             query = f"venue_id={rng.choice(venues)}&limit=10"

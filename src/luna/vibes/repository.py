@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from luna.models import (
@@ -155,10 +155,15 @@ def mean_party_size_by_venue(session: Session) -> dict[uuid.UUID, float]:
     return {venue_id: float(size) for venue_id, size in session.execute(stmt)}
 
 
+# A person's visits with their times (vibe=auto on the hot venue route: a Core statement on
+# the session's connection, as luna.interactions.repository.home_and_engagement).
+_PERSON_VISITS = select(Interaction.venue_id, Interaction.occurred_at).where(
+    Interaction.user_id == bindparam("user_id"),
+    Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES),
+)
+
+
 def person_visits(session: Session, user_id: uuid.UUID) -> Sequence[tuple[uuid.UUID, datetime]]:
     """(venue_id, occurred_at) of a person's positive interactions (their vibes read these)."""
-    stmt = select(Interaction.venue_id, Interaction.occurred_at).where(
-        Interaction.user_id == user_id,
-        Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES),
-    )
-    return [(venue_id, at) for venue_id, at in session.execute(stmt)]
+    rows = session.connection().execute(_PERSON_VISITS, {"user_id": user_id}).all()
+    return [(venue_id, at) for venue_id, at in rows]
