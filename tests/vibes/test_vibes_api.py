@@ -255,3 +255,22 @@ def test_a_windowed_index_picks_up_a_new_version_at_its_next_window(client, app,
     wait_for_window(index, factory, int(clock.now // WINDOW))
     with factory() as session:
         assert index.snapshot(session).vibes.version == version
+
+
+def test_vibe_adds_no_statement_and_auto_adds_one(client, engine, town):
+    """The profiles come from the venue index: `vibe=` runs the statements the route runs
+    without it; `vibe=auto` one more (the person's visits with their times)."""
+    from tests.reco.test_statement_count import count_statements
+
+    person, _ = town
+    counts = {}
+    for label, params in (
+        ("plain", {}),
+        ("vibe", {"vibe": ["loud", "chill"]}),
+        ("auto", {"vibe": "auto", "at": FRIDAY_NIGHT}),
+    ):
+        with count_statements(engine) as statements:
+            reco(client, person, **params)
+        counts[label] = len(statements)
+    assert counts["vibe"] == counts["plain"]
+    assert counts["auto"] == counts["plain"] + 1
