@@ -274,3 +274,33 @@ def test_vibe_adds_no_statement_and_auto_adds_one(client, engine, town):
         counts[label] = len(statements)
     assert counts["vibe"] == counts["plain"]
     assert counts["auto"] == counts["plain"] + 1
+
+
+def test_the_learner_reads_dwell_and_party_sizes_from_the_database(client, engine):
+    """Dwell: each (person, venue)'s total, views included, spread over their visits; party
+    size: the people on each plan there who have not declined, averaged over its plans."""
+    import math
+    import uuid as uuid_module
+
+    from tests.factories import create_plan
+
+    lounge, diner = create_venue(client, category="bar"), create_venue(client, category="diner")
+    person, friend, other = create_user(client), create_user(client), create_user(client)
+    interact(client, person["id"], lounge["id"], "like", dwell=100)
+    interact(client, person["id"], lounge["id"], "interest", dwell=0)
+    interact(client, person["id"], lounge["id"], "view", dwell=500)
+    interact(client, friend["id"], diner["id"], "like")
+    create_plan(client, person["id"], lounge["id"], [friend["id"], other["id"]])
+    create_plan(client, friend["id"], lounge["id"])
+    with Session(engine) as session:
+        ids, _, behaviour = service.behaviour_from_database(session)
+    position = {vid: i for i, vid in enumerate(ids)}
+    lounge_at = position[uuid_module.UUID(lounge["id"])]
+    diner_at = position[uuid_module.UUID(diner["id"])]
+    assert len(behaviour.venue) == 3  # the view is not a visit
+    lounge_dwell = behaviour.dwell[behaviour.venue == lounge_at]
+    assert lounge_dwell.tolist() == [300.0, 300.0]  # (100 + 500) over two visits
+    assert all(math.isnan(d) for d in behaviour.dwell[behaviour.venue == diner_at])
+    # Plans: organizer + two invited (3), organizer alone (1): 2 on average.
+    assert behaviour.party_size[lounge_at] == pytest.approx(2.0)
+    assert math.isnan(behaviour.party_size[diner_at])

@@ -148,24 +148,26 @@ def behaviour_from_database(session: Session) -> tuple[list[uuid.UUID], list[Any
     ids = [row[0] for row in venues]
     categories = [row[2] for row in venues]
     position = {vid: i for i, vid in enumerate(ids)}
-    events = [e for e in repository.positive_events(session) if e.venue_id in position]
-    users = {u: i for i, u in enumerate(dict.fromkeys(e.user_id for e in events))}
-    venue = np.array([position[e.venue_id] for e in events], dtype=np.int64)
-    user = np.array([users[e.user_id] for e in events], dtype=np.int64)
-    utc = np.array([_epoch(e.occurred_at) for e in events], dtype=np.int64)
-    dwell_total = repository.dwell_by_user_and_venue(session)
-    per_pair: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-    for e in events:
-        per_pair[(e.user_id, e.venue_id)] = per_pair.get((e.user_id, e.venue_id), 0) + 1
-    dwell = np.array(
-        [
-            dwell_total[(e.user_id, e.venue_id)] / per_pair[(e.user_id, e.venue_id)]
-            if (e.user_id, e.venue_id) in dwell_total
-            else np.nan
-            for e in events
-        ],
-        dtype=np.float64,
-    )
+    events = [e for e in repository.positive_events(session) if e[1] in position]
+    users = {u: i for i, u in enumerate(dict.fromkeys(e[0] for e in events))}
+    venue = np.fromiter((position[e[1]] for e in events), np.int64, len(events))
+    user = np.fromiter((users[e[0]] for e in events), np.int64, len(events))
+    utc = np.fromiter((_epoch(e[2]) for e in events), np.int64, len(events))
+    # Dwell: each (person, venue)'s total, spread evenly over its visits; NaN where none.
+    pair = user * max(len(ids), 1) + venue
+    pairs, inverse, visits = np.unique(pair, return_inverse=True, return_counts=True)
+    totals = np.full(len(pairs), np.nan)
+    known = [
+        (users[u] * len(ids) + position[v], seconds)
+        for (u, v), seconds in repository.dwell_by_user_and_venue(session).items()
+        if u in users and v in position
+    ]
+    if known:
+        codes = np.array([code for code, _ in known], dtype=np.int64)
+        at = np.searchsorted(pairs, codes).clip(0, max(len(pairs) - 1, 0))
+        found = pairs[at] == codes
+        totals[at[found]] = np.array([seconds for _, seconds in known], dtype=np.float64)[found]
+    dwell = (totals / visits)[inverse.ravel()] if len(pairs) else np.zeros(0)
     party = np.full(len(ids), np.nan)
     for venue_id, size in repository.mean_party_size_by_venue(session).items():
         if venue_id in position:
