@@ -86,11 +86,17 @@ class VenueConstraintsQuery(LunaModel):
         "?vibe=chill&vibe=cosy), or `auto` (with `at`): the person's usual vibe at that "
         "time. Score = SPEC §3 score · ((1 - w) + w · fit), fit = the mean of the venue's "
         "scores for the asked vibes, w = LUNA_RECO_VIBE_WEIGHT (0.5). Ranked by the "
-        "heuristic also with "
-        "LUNA_VENUE_MODEL=learned. An unknown vibe is a 422 listing the known ones.",
+        "heuristic also with LUNA_VENUE_MODEL=learned. An unknown vibe is a 422 listing the "
+        "known ones.",
     )
 
     _check_vibes = field_validator("vibe")(check_vibes)
+
+    def vibes(self) -> tuple[str, ...]:
+        """The moods asked for, once `auto` has its `at` (else a 422 located at vibe)."""
+        if self.vibe and AUTO in self.vibe and self.at is None:
+            raise validation_error(("query", "vibe"), "vibe=auto needs at (the moment to rank for)")
+        return tuple(self.vibe or ())
 
     def constraints(self) -> VenueConstraints:
         """The constraints, once the rule a schema cannot express alone holds (a 422 in
@@ -140,10 +146,8 @@ async def recommend_venues(
     settings: Settings = request.app.state.settings
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
-    constraints, limit = query.constraints(), query.limit
-    if query.vibe and AUTO in query.vibe and query.at is None:
-        raise validation_error(("query", "vibe"), "vibe=auto needs at (the moment to rank for)")
-    if ranker is not None and not query.vibe:
+    constraints, limit, vibes = query.constraints(), query.limit, query.vibes()
+    if ranker is not None and not vibes:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
         results = await run_read_only(
@@ -156,14 +160,7 @@ async def recommend_venues(
         results = await run_read_only(
             request,
             lambda session: service.recommend_venues(
-                session,
-                index,
-                user_id,
-                limit,
-                settings.reco,
-                constraints,
-                query.vibe or (),
-                query.at,
+                session, index, user_id, limit, settings.reco, constraints, vibes, query.at
             ),
         )
     return json_response(VENUE_RESULTS, results)
