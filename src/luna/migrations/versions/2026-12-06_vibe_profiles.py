@@ -1,6 +1,6 @@
 """vibe profiles: each venue's vibes, learned offline by `luna vibes refresh`, versioned
 
-Revision ID: c4e8a1f07b52
+Revision ID: d91f3a6c2e48
 Revises: b7d2e4f19a03
 Create Date: 2026-12-06 16:00:00
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "c4e8a1f07b52"
+revision: str = "d91f3a6c2e48"
 down_revision: str | None = "b7d2e4f19a03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
