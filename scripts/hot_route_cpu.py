@@ -8,7 +8,9 @@ client, no network), so the figure is the app's own cost, repeatable on a noisy 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/luna_cpu \\
         uv run python scripts/hot_route_cpu.py --requests 2000
 
-The write routes (interaction, batch) add rows to that database. Prints, per route, the
+The write routes (interaction, batch) add rows to that database. `--routes venues-vibe` is
+the venue route with `vibe=` (a random one of the vocabulary per request; run `luna vibes
+refresh` first for stored profiles), `venues-auto` with `vibe=auto` and an `at`. Prints, per route, the
 median over blocks of the process CPU time per request (every thread
 of the process: the event loop and the worker threads) and of the wall time. Authentication
 is on (a token per person), logging at WARNING as in `luna bench`. Compare two versions of
@@ -31,6 +33,7 @@ from luna.auth.tokens import issue_token
 from luna.bench.routes import ADMIN_SUBJECT as ADMIN
 from luna.bench.routes import BATCH_SIZE
 from luna.config import Settings
+from luna.vibes.vocabulary import VIBE_NAMES
 
 
 def main() -> None:
@@ -66,6 +69,12 @@ async def measure(
         person = rng.choice(people)
         if route == "venues":
             return Request(f"/reco/venues/{person}", "limit=10", tokens[person])
+        if route == "venues-vibe":  # a mood, one of the vocabulary at random
+            query = f"limit=10&vibe={rng.choice(VIBE_NAMES)}"
+            return Request(f"/reco/venues/{person}", query, tokens[person])
+        if route == "venues-auto":  # the person's usual vibe on a Friday evening
+            query = "limit=10&vibe=auto&at=2026-12-04T21:00:00%2B00:00"
+            return Request(f"/reco/venues/{person}", query, tokens[person])
         if route == "people":
             query = f"venue_id={rng.choice(venues)}&limit=10"
             return Request(f"/reco/people/{person}", query, tokens[person])

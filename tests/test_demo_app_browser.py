@@ -2,11 +2,11 @@
 by Playwright against `luna serve --demo` walks the issue's whole path. Sign in as a demo
 person (the demo-only sign-in: tokens signed with the development secret), see the venue
 recommendations as markers and as a list with reasons and distances, filter them by a
-category, choose a venue and see who to go with, make a plan there, invite a person, confirm
-it, and watch it reach `confirmed` with its timeline. No request leaves the machine and the
-page's Content-Security-Policy refuses nothing. The last screen is saved as a screenshot: into
-the test's temporary folder, or, with LUNA_UPDATE_SCREENSHOT=1, over docs/demo-app.png (the
-README's screenshot), so that a test run leaves the checkout as it was.
+category and by a mood, choose a venue and see who to go with, make a plan there, invite a
+person, confirm it, and watch it reach `confirmed` with its timeline. No request leaves the
+machine and the page's Content-Security-Policy refuses nothing. The last screen is saved as a
+screenshot: into the test's temporary folder, or, with LUNA_UPDATE_SCREENSHOT=1, over
+docs/demo-app.png (the README's screenshot), so that a test run leaves the checkout as it was.
 
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium."""
 
@@ -120,6 +120,26 @@ def test_the_whole_path_in_a_browser(served, tmp_path):
             assert any(
                 parse_qs(urlsplit(url).query).get("categories") == [other] for url in requested
             )
+
+            # A mood: the vibes come from GET /vibes, and the first venue says it fits.
+            page.select_option("#categories", "any")
+            assert "loud" in page.locator("#mood option").all_inner_texts()
+            page.select_option("#mood", "loud")
+            page.locator("#filters button[type=submit]").click()
+            expect(venues.first.locator(".reasons li").first).to_contain_text("It is loud")
+            assert any(parse_qs(urlsplit(url).query).get("vibe") == ["loud"] for url in requested)
+            page.select_option("#mood", "auto")  # "my usual", for now
+            page.locator("#filters button[type=submit]").click()
+            expect(venues.first).to_be_visible()
+            assert any(
+                parse_qs(urlsplit(url).query).get("vibe") == ["auto"]
+                and "at" in parse_qs(urlsplit(url).query)
+                for url in requested
+            )
+            page.select_option("#mood", "any")
+            page.select_option("#categories", other)
+            page.locator("#filters button[type=submit]").click()
+            expect(venues.first.locator(".meta")).to_contain_text(other)
 
             # Choose a venue: who to go with.
             venue_name = venues.first.locator(".name").inner_text().split(". ", 1)[1]

@@ -36,6 +36,7 @@ from luna.reco.index import VenueIndex
 from luna.social.endpoints import router as social_router
 from luna.users.endpoints import router as users_router
 from luna.venues.endpoints import router as venues_router
+from luna.vibes.endpoints import router as vibes_router
 from luna.webapp import install_webapp
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ API_ROUTERS = (
     plans_router,
     bookings_router,
     experiments_router,
+    vibes_router,
 )
 OPENAPI_TAGS = [
     {"name": name}
@@ -72,6 +74,7 @@ OPENAPI_TAGS = [
         "plans",
         "bookings",
         "experiments",
+        "vibes",
         "health",
     )
 ]

@@ -314,7 +314,15 @@ def _register_learning_commands() -> None:
     app.command("import-checkins")(commands.import_checkins)
 
 
+# `luna vibes refresh` (luna.vibes.commands).
+def _register_vibes_commands() -> None:
+    from luna.vibes.commands import app as vibes_app
+
+    app.add_typer(vibes_app, name="vibes")
+
+
 _register_learning_commands()
+_register_vibes_commands()
 
 if __name__ == "__main__":
     app()

@@ -46,6 +46,11 @@ class RecoSettings(BaseSettings):
     people_weight_social: float = 0.6
     people_weight_direct: float = 0.25
     people_weight_category: float = 0.15
+    # A mood (`vibe=` on GET /reco/venues/{user_id}): score = SPEC §3 score * ((1 - w) + w *
+    # fit), fit = the mean of the venue's scores for the asked vibes
+    # (luna.reco.ranking.blend_vibe). 0 ignores the mood; 1 ranks a venue that does not fit
+    # at all last. 0.5 was chosen on the validation window of `luna eval --vibes`.
+    vibe_weight: float = Field(0.5, ge=0, le=1)
     # The venue index reloads the catalog and popularity at the start of every window of this
     # many seconds (aligned to the clock, so every process uses the same window); 0 reloads
     # on every request (exact, slow at scale). Unset: 60 on PostgreSQL, 0 on SQLite (the

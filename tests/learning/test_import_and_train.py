@@ -204,6 +204,7 @@ def test_luna_train_records_the_last_interaction_it_learned_from(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert seen == {"events": 3}
+    assert "Stored vibe profiles version" in result.output  # luna train refreshes the vibes
     last = datetime(2012, 12, 16, 2, 10, tzinfo=UTC)
     assert load_model_file(path).last_interaction_at == last
     assert json.loads(path.read_text())["last_interaction_at"] == "2012-12-16T02:10:00+00:00"

@@ -200,6 +200,7 @@ def test_docs_list_every_constraint_as_a_query_parameter(client):
         "near_lng": "query",
         "at": "query",
         "limit": "query",
+        "vibe": "query",
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 100 and limit["required"] is False

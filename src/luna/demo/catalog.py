@@ -434,6 +434,22 @@ VENUES: tuple[DemoVenue, ...] = (
 )  # fmt: skip
 
 
+# When people go, by category: (weekdays, Monday = 0; local hours in New York). The demo's
+# interactions happen at these times, so the vibe learner (luna.vibes) sees bars busy on
+# Thursday to Saturday nights and parks on weekend afternoons, as a person would expect.
+VISIT_TIMES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "bar": ((3, 4, 5), (21, 22, 23)),
+    "music-venue": ((4, 5), (22, 23)),
+    "comedy-club": ((4, 5), (20, 21)),
+    "restaurant": ((0, 1, 2, 3, 4, 5, 6), (19, 20)),
+    "cafe": ((0, 1, 2, 3, 4, 5, 6), (9, 10, 11)),
+    "coffee-shop": ((0, 1, 2, 3, 4), (7, 8, 9)),
+    "bookstore": ((5, 6), (14, 15, 16)),
+    "museum": ((5, 6), (11, 13, 14)),
+    "park": ((5, 6), (11, 13, 15)),
+    "cinema": ((0, 1, 2, 3, 4, 5, 6), (19, 20, 21)),
+}
+
 FRIENDSHIPS: tuple[Friendship, ...] = (
     # Maya's closest friends, at equal strength: which of them to bring depends on the venue.
     Friendship("maya_reads", "jonah_brews", "friend", 0.8),

@@ -6,8 +6,11 @@ comes from `random.Random(<fixed seed>)` walking the catalogue in its fixed orde
 the same users, venues, coordinates, interactions (user, venue, type, dwell) and edges.
 
 Time: only *when* differs between runs, and always relative to the seeding day's midnight UTC
-(the "anchor"). Each interaction's `occurred_at` is the anchor minus a fixed (seeded) offset of
-1 hour to 60 days, so it is always in the past; each plan's `start_time` is the anchor plus
+(the "anchor"). Each interaction's `occurred_at` is 2 to 68 days before the anchor (a fixed,
+seeded offset), on a weekday and at a local hour when people go to that category
+(`VISIT_TIMES`: bars at night, parks on weekend afternoons), so it is always in the past and
+the venues' learned vibes (luna.vibes, refreshed as the data is loaded) are recognisable;
+each plan's `start_time` is the anchor plus
 its catalogue offset (2+ days, at an evening or daytime hour in New York), so it is always in
 the future. `created_at` is the seeding moment, plus one microsecond per row for users,
 venues and plans so lists come out in catalogue order.
@@ -35,8 +38,17 @@ from sqlalchemy.orm import Session
 from luna.agent import flow
 from luna.agent.providers.registry import build_registry
 from luna.config import Settings
-from luna.demo.catalog import FRIENDSHIPS, PLANS, USERS, VENUES, DemoUser, DemoVenue
+from luna.demo.catalog import (
+    FRIENDSHIPS,
+    PLANS,
+    USERS,
+    VENUES,
+    VISIT_TIMES,
+    DemoUser,
+    DemoVenue,
+)
 from luna.geo import haversine_km
+from luna.learning.database import LOCAL_TIME_ZONE
 from luna.models import (
     Interaction,
     InteractionType,
@@ -49,6 +61,7 @@ from luna.models import (
     User,
     Venue,
 )
+from luna.vibes import service as vibe_service
 
 DEMO_NAMESPACE = uuid.UUID("3b0d6a52-8f0e-4c1b-9d8e-6c2f4a7e1d90")
 # One generator per derived table, so editing how one is generated leaves the other as it was.
@@ -207,6 +220,23 @@ def _affinity(user: DemoUser, other: DemoUser) -> float:
     return 0.55 * proximity + 0.45 * taste
 
 
+VENUE_BY_KEY = {venue.key: venue for venue in VENUES}
+ANY_TIME = (tuple(range(7)), (12, 18))
+
+
+def visit_time(anchor: datetime, venue: DemoVenue, minutes_before_anchor: int) -> datetime:
+    """When a visit happened: about `minutes_before_anchor` before the anchor, moved back to
+    the nearest weekday and set to a local hour when people go to the venue's category
+    (VISIT_TIMES). At least one whole day before the anchor's (UTC) day."""
+    weekdays, hours = VISIT_TIMES.get(venue.category, ANY_TIME)
+    day = (anchor - timedelta(days=2 + minutes_before_anchor // 1440)).date()
+    while day.weekday() not in weekdays:
+        day -= timedelta(days=1)
+    hour = hours[minutes_before_anchor % len(hours)]
+    local = datetime.combine(day, time(hour, minutes_before_anchor % 60), tzinfo=LOCAL_TIME_ZONE)
+    return local.astimezone(UTC)
+
+
 def seed_demo(engine: Engine) -> bool:
     """Load the demo data set in one transaction; do nothing (False) if any user exists."""
     with Session(engine) as session:
@@ -215,6 +245,7 @@ def seed_demo(engine: Engine) -> bool:
         if session.scalar(select(User.id).limit(1)) is not None:
             return False
         _load(session)
+        vibe_service.refresh(session)  # the demo's venues' vibes, from what was just loaded
         session.commit()
     return True
 
@@ -258,7 +289,9 @@ def _load(session: Session) -> None:
             venue_id=venue_id(spec.venue_key),
             interaction_type=spec.interaction_type,
             dwell_time_seconds=spec.dwell_time_seconds,
-            occurred_at=anchor - timedelta(minutes=spec.minutes_before_anchor),
+            occurred_at=visit_time(
+                anchor, VENUE_BY_KEY[spec.venue_key], spec.minutes_before_anchor
+            ),
         )
         for spec in build_interactions()
     )

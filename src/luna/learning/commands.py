@@ -35,9 +35,24 @@ def eval_(
             "beside it (docs/evaluation.md)",
         ),
     ] = None,
+    vibes: Annotated[
+        bool,
+        typer.Option(
+            "--vibes", help="Evaluate the vibe learner instead (recovery, usefulness: luna.vibes)"
+        ),
+    ] = False,
 ) -> None:
-    """Offline evaluation on real check-ins: baselines and the learned ranker, time split."""
+    """Offline evaluation on real check-ins: baselines and the learned ranker, time split
+    (with --vibes: the vibe learner's recovery and usefulness)."""
     from luna.learning.docs_page import DocsPageError
+
+    if vibes:
+        try:
+            _eval_vibes(data, out, seed, max_users, docs)
+        except DocsPageError as exc:
+            console.print(f"[red]{docs}:[/red] {exc}")
+            raise typer.Exit(code=1) from exc
+        return
     from luna.learning.evaluate import EvalConfig, run
 
     config = EvalConfig(
@@ -59,6 +74,30 @@ def eval_(
     )
     if not report["goal"]["met"]:
         console.print("[yellow]The learned ranker does not meet the goal on this data.[/yellow]")
+
+
+def _eval_vibes(data: Path, out: Path, seed: int, max_users: int | None, docs: Path | None) -> None:
+    from luna.learning.docs_page import check_page, update_page
+    from luna.vibes.evaluate import VibesEvalConfig, run
+
+    if docs is not None:
+        check_page(docs, ["vibes"])
+    report = run(VibesEvalConfig(data=data, out=out, seed=seed, max_users=max_users), console)
+    console.print(f"Wrote {out}/vibes.json, vibes.md, vibes_recovery.png, vibes_usefulness.png")
+    if docs is not None:
+        plots = [out / "vibes_recovery.png", out / "vibes_usefulness.png"]
+        update_page(docs, {"vibes": (out / "vibes.md").read_text()}, plots)
+    recovery, usefulness = report["recovery"], report["usefulness"]
+    if not recovery["met"]:
+        console.print(
+            f"[yellow]Recovery: mean ROC AUC {recovery['mean_auc']:.3f} < "
+            f"{recovery['goal']:.2f} (goal not met).[/yellow]"
+        )
+    if not usefulness["met"]:
+        console.print(
+            f"[yellow]Usefulness: {usefulness['pooled_relative_gain']:+.1%} < "
+            f"+{usefulness['goal']:.0%} (goal not met).[/yellow]"
+        )
 
 
 def train(
@@ -97,6 +136,10 @@ def train(
             f"{name}: NDCG@10 all visits {result['all']['ndcg@10']:.4f}, "
             f"new venues {result['new']['ndcg@10']:.4f}"
         )
+    from luna.vibes.commands import refresh_database
+
+    vibes = refresh_database(seed)
+    console.print(f"Stored vibe profiles version {vibes['version']} (luna vibes refresh)")
     console.print(
         f"[green]Wrote {path}[/green] (LUNA_VENUE_MODEL=learned serves it); trained on "
         f"{model.first_interaction_at.isoformat()} to {model.last_interaction_at.isoformat()} "

@@ -150,14 +150,18 @@ class HeuristicNear:
 
     settings: RecoSettings
 
-    def __call__(self, context: CatalogContext, case: Case) -> np.ndarray:
+    def scores(self, context: CatalogContext, case: Case) -> np.ndarray:
+        """Every catalog venue's SPEC §3 score for the case."""
         h, n = case.history, len(context.venues)
         distance = None if case.near is None else _distance(context, case.near)
         engaged = np.unique(h.venue)
         positive = np.bincount(h.venue[h.positive], minlength=n)[engaged]
         dwell = np.bincount(h.venue, weights=h.dwell, minlength=n)[engaged]
         score = score_venues(distance, context.popularity, engaged, positive, dwell, self.settings)
-        return top(score.score, DEPTH)
+        return score.score
+
+    def __call__(self, context: CatalogContext, case: Case) -> np.ndarray:
+        return top(self.scores(context, case), DEPTH)
 
 
 def nearest(context: CatalogContext, case: Case) -> np.ndarray:

@@ -18,6 +18,7 @@ from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipan
 from luna.models.social import SocialEdge
 from luna.models.user import User
 from luna.models.venue import Venue
+from luna.models.vibe import VenueVibes, VibeProfileVersion
 
 __all__ = [
     "POSITIVE_INTERACTION_TYPES",
@@ -43,4 +44,6 @@ __all__ = [
     "SocialEdge",
     "User",
     "Venue",
+    "VenueVibes",
+    "VibeProfileVersion",
 ]

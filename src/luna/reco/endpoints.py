@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter, field_validator
 
 from luna.auth.dependencies import CurrentCaller, PathUserCaller
 from luna.config import Settings
@@ -24,6 +24,7 @@ from luna.reco.schemas import (
 )
 from luna.schemas import COMMON_ERRORS, LunaModel, error_responses
 from luna.venues.schemas import Category, PriceLevel, Rating
+from luna.vibes.vocabulary import AUTO, check_vibes
 
 router = APIRouter(prefix="/reco", tags=["recommendations"], responses=COMMON_ERRORS)
 # Plan-scoped recommendations live here (not in luna.plans) but answer under /plans.
@@ -83,6 +84,23 @@ class VenueConstraintsQuery(LunaModel):
         "now) and no time-of-day context is used. The SPEC §3 heuristic ignores it.",
     )
     limit: int = Field(10, ge=1, le=100, description="How many results (max 100)")
+    vibe: list[str] | None = Field(
+        None,
+        description="Rank for a mood (GET /vibes lists them; repeat for several: "
+        "?vibe=chill&vibe=cosy), or `auto` (with `at`): the person's usual vibe at that "
+        "time. Score = SPEC §3 score · ((1 - w) + w · fit), fit = the mean of the venue's "
+        "scores for the asked vibes, w = LUNA_RECO_VIBE_WEIGHT (0.5). Ranked by the "
+        "heuristic also with LUNA_VENUE_MODEL=learned. An unknown vibe is a 422 listing the "
+        "known ones.",
+    )
+
+    _check_vibes = field_validator("vibe")(check_vibes)
+
+    def vibes(self) -> tuple[str, ...]:
+        """The moods asked for, once `auto` has its `at` (else a 422 located at vibe)."""
+        if self.vibe and AUTO in self.vibe and self.at is None:
+            raise validation_error(("query", "vibe"), "vibe=auto needs at (the moment to rank for)")
+        return tuple(self.vibe or ())
 
     def constraints(self) -> VenueConstraints:
         """The constraints, once the rule a schema cannot express alone holds (a 422 in
@@ -132,20 +150,36 @@ async def recommend_venues(
     settings: Settings = request.app.state.settings
     index: VenueIndex = request.app.state.venue_index
     ranker = request.app.state.venue_ranker  # LUNA_VENUE_MODEL=learned, else None
-    constraints = query.constraints()
+    constraints, vibes = query.constraints(), query.vibes()
     experiment = request.app.state.experiments.running("venues")
     if experiment is not None:
         served = await run_read_only(
             request,
             lambda session: experiment_lists.venues(
-                session, experiment, index, user_id, query.limit, constraints, ranker, query.at
+                session,
+                experiment,
+                index,
+                user_id,
+                query.limit,
+                constraints,
+                ranker,
+                query.at,
+                vibes,
             ),
         )
         return _in_experiment(request, experiment, user_id, served, VENUE_RESULTS)
     results = await run_read_only(
         request,
         lambda session: service.venue_list(
-            session, index, user_id, query.limit, settings.reco, constraints, ranker, query.at
+            session,
+            index,
+            user_id,
+            query.limit,
+            settings.reco,
+            constraints,
+            ranker,
+            query.at,
+            vibes,
         ),
     )
     return json_response(VENUE_RESULTS, results)

@@ -3,6 +3,7 @@ venue rankers' lists interleaved by team draft, and what was shown (for the expo
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -44,11 +45,12 @@ def venues(
     constraints: VenueConstraints,
     server_ranker: Any,
     at: datetime | None,
+    vibes: Sequence[str] = (),
 ) -> ArmList[VenueRecommendation]:
     def ranked(arm: RunningArm) -> list[VenueRecommendation]:
         ranker = arm_ranker(arm, server_ranker)
         return service.venue_list(
-            session, index, user_id, limit, arm.settings, constraints, ranker, at
+            session, index, user_id, limit, arm.settings, constraints, ranker, at, vibes
         )
 
     if not experiment.interleaved:

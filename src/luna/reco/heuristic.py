@@ -37,6 +37,7 @@ class VenueScores:
     spatial: np.ndarray
     preference: np.ndarray
     popularity: np.ndarray
+    vibe: np.ndarray | None = None  # fit to the asked vibes (luna.reco.ranking.VibeAsk)
 
     def distance_at(self, i: int) -> float | None:
         return None if self.distance is None else float(self.distance[i])
@@ -49,6 +50,7 @@ class VenueScores:
             self.spatial[at],
             self.preference[at],
             self.popularity[at],
+            None if self.vibe is None else self.vibe[at],
         )
 
 

@@ -40,6 +40,9 @@ from luna.reco import heuristic, reasons
 from luna.reco.heuristic import Engagement
 from luna.reco.popularity import popularity_at_window
 from luna.venues import repository as venue_repository
+from luna.vibes import repository as vibe_repository
+from luna.vibes.profiles import VibeMatrix
+from luna.vibes.vocabulary import FORMAT_VERSION, VIBE_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,10 @@ class VenueSnapshot:
     by_popularity: np.ndarray  # positions, most positive interactions first
     # venues.repository.catalog_digest of the rows it was built from (None: not known)
     catalog_digest: str | None = None
+    # Every venue's vibe profile (luna.vibes): the newest stored version, priors elsewhere.
+    vibes: VibeMatrix = dataclasses.field(
+        default_factory=lambda: VibeMatrix.build([], [], None, [])
+    )
 
     @classmethod
     def build(
@@ -88,6 +95,8 @@ class VenueSnapshot:
         venue_rows: Iterable[VenueRow],
         counts: Mapping[uuid.UUID, int],
         catalog_digest: str | None = None,
+        vibe_version: int | None = None,
+        vibe_rows: Iterable[Any] = (),
     ) -> "VenueSnapshot":
         rows = sorted(venue_rows, key=lambda row: row[0].int)  # as UUID order, in C
         ids = [row[0] for row in rows]
@@ -121,6 +130,7 @@ class VenueSnapshot:
             by_latitude=(by_latitude := np.argsort(lat, kind="stable")),
             latitudes=lat[by_latitude],
             catalog_digest=catalog_digest,
+            vibes=VibeMatrix.build(ids, categories, vibe_version, vibe_rows),
             **_popularity_fields(ids, counts),
         )
 
@@ -128,6 +138,12 @@ class VenueSnapshot:
         """This catalog with other popularity counts: a window's reload when no venue changed
         (the catalog's arrays are shared, never written)."""
         return dataclasses.replace(self, window=window, **_popularity_fields(self.ids, counts))
+
+    def with_vibes(self, version: int | None, rows: Iterable[Any]) -> "VenueSnapshot":
+        """This snapshot with another version of the vibe profiles."""
+        return dataclasses.replace(
+            self, vibes=VibeMatrix.build(self.ids, self.categories, version, rows)
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -237,9 +253,18 @@ class VenueIndex:
             current = self._current
             if digest is not None and current is not None and current.catalog_digest == digest:
                 snapshot = current.with_counts(window, counts)
+                version = vibe_repository.latest_version(session, FORMAT_VERSION, VIBE_NAMES)
+                if version != snapshot.vibes.version:
+                    vibe_rows = vibe_repository.profiles(session, version) if version else []
+                    snapshot = snapshot.with_vibes(version, vibe_rows)
             else:
                 rows = venue_repository.candidate_rows(session)
-                snapshot = VenueSnapshot.build(window, rows, counts, catalog_digest=digest)
+                version, vibe_rows = vibe_repository.latest_profiles(
+                    session, FORMAT_VERSION, VIBE_NAMES
+                )
+                snapshot = VenueSnapshot.build(
+                    window, rows, counts, digest, vibe_version=version, vibe_rows=vibe_rows
+                )
         logger.info(
             "venue index loaded",
             extra={
@@ -273,9 +298,13 @@ class VenueIndex:
 
 
 def load_snapshot(session: Session) -> VenueSnapshot:
-    """Every venue and every positive interaction as of now (a reload on every request)."""
+    """Every venue, every positive interaction and the vibe profiles as of now (a reload on
+    every request)."""
+    version, vibe_rows = vibe_repository.latest_profiles(session, FORMAT_VERSION, VIBE_NAMES)
     return VenueSnapshot.build(
         0,
         venue_repository.candidate_rows(session),
         popularity_repository.positive_counts_by_venue(session),
+        vibe_version=version,
+        vibe_rows=vibe_rows,
     )

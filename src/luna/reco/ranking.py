@@ -5,7 +5,9 @@ The formula is `luna.reco.heuristic.score_venues`; this module feeds it the snap
 and the person's engagement, and orders what it returns. Pure: no session, no I/O.
 """
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,21 +19,48 @@ from luna.reco.heuristic import VenueScores
 from luna.reco.index import OwnEngagement, VenueSnapshot
 
 
+@dataclass(frozen=True)
+class VibeAsk:
+    """The vibes asked for (`vibe=`): their columns in the snapshot's vibe matrix
+    (luna.vibes.vocabulary.VIBE_NAMES order) and how much the fit weighs."""
+
+    names: tuple[str, ...]
+    columns: tuple[int, ...]
+    weight: float  # RecoSettings.vibe_weight
+
+
+def blend_vibe(score: np.ndarray, fit: np.ndarray, weight: float) -> np.ndarray:
+    """The one formula for a mood: score * ((1 - w) + w * fit), where fit is the mean of the
+    venue's scores for the asked vibes (in [0, 1]) and w is LUNA_RECO_VIBE_WEIGHT. The mood
+    scales the usual score: a venue that does not fit at all keeps 1 - w of it, one that
+    fits fully all of it; among equally fitting venues the usual order stands. Increasing
+    in both score and fit (for score >= 0), which the pruning bound relies on."""
+    return score * ((1.0 - weight) + weight * fit)
+
+
 def snapshot_scores(
     snapshot: VenueSnapshot,
     origin: tuple[float, float] | None,
     own: OwnEngagement,
     settings: RecoSettings,
     at: np.ndarray | None = None,
+    vibe: VibeAsk | None = None,
 ) -> VenueScores:
     """SPEC §3 scores of every venue of the snapshot, or of the venues at the sorted
-    positions `at` (which must hold every venue the person engaged with)."""
+    positions `at` (which must hold every venue the person engaged with); blended with the
+    fit to the asked vibes when there are some."""
     if at is None:
         popularity, engaged = snapshot.popularity, own.positions
     else:
         popularity, engaged = snapshot.popularity[at], np.searchsorted(at, own.positions)
     distance = None if origin is None else snapshot.distances_km(origin, at)
-    return heuristic.score_venues(distance, popularity, engaged, own.positive, own.dwell, settings)
+    scores = heuristic.score_venues(
+        distance, popularity, engaged, own.positive, own.dwell, settings
+    )
+    if vibe is None:
+        return scores
+    fit = snapshot.vibes.fit(vibe.columns, at)
+    return dataclasses.replace(scores, score=blend_vibe(scores.score, fit, vibe.weight), vibe=fit)
 
 
 def admitted(
@@ -90,6 +119,7 @@ def best_positions(
     settings: RecoSettings,
     constraints: VenueConstraints,
     limit: int,
+    vibe: VibeAsk | None = None,
 ) -> tuple[np.ndarray, VenueScores]:
     """The positions of the best `limit` venues (ranked as `top_positions`) and the scores
     at those positions (aligned with them).
@@ -100,15 +130,17 @@ def best_positions(
     the limit-th best of them beats that bound for every venue left out (farther than
     NEAR_KM and less popular than the MOST_POPULAR-th), they are the answer. Otherwise (a
     remote origin, tight constraints, unusual weights) every venue is scored. Either way
-    the answer is the exhaustive one."""
-    subset = _near_popular_and_own(snapshot, origin, own, settings)
+    the answer is the exhaustive one. With vibes asked for, the venues fitting each best
+    are scored first too, and the bound blends in the best fit left out."""
+    subset = _near_popular_and_own(snapshot, origin, own, settings, vibe)
     if subset is not None:
-        scores = snapshot_scores(snapshot, origin, own, settings, at=subset)
+        scores = snapshot_scores(snapshot, origin, own, settings, at=subset, vibe=vibe)
         mask = admitted(snapshot, scores, constraints, own, at=subset)
         top = top_positions(scores, mask, limit)
-        if len(top) == limit and scores.score[top[-1]] > _bound_outside(snapshot, origin, settings):
+        bound = _bound_outside(snapshot, origin, settings, vibe)
+        if len(top) == limit and scores.score[top[-1]] > bound:
             return subset[top], scores.take(top)
-    scores = snapshot_scores(snapshot, origin, own, settings)
+    scores = snapshot_scores(snapshot, origin, own, settings, vibe=vibe)
     top = top_positions(scores, admitted(snapshot, scores, constraints, own), limit)
     return top, scores.take(top)
 
@@ -118,6 +150,7 @@ def _near_popular_and_own(
     origin: tuple[float, float] | None,
     own: OwnEngagement,
     settings: RecoSettings,
+    vibe: VibeAsk | None = None,
 ) -> np.ndarray | None:
     """Sorted positions to score first, or None when pruning cannot pay or cannot be proven
     (a small catalog, or negative weights)."""
@@ -129,6 +162,8 @@ def _near_popular_and_own(
     if len(snapshot) < PRUNE_FROM or min(weights) < 0:
         return None
     parts = [own.positions, snapshot.by_popularity[:MOST_POPULAR]]
+    if vibe is not None:
+        parts += [snapshot.vibes.leading_positions(c) for c in vibe.columns]
     if origin is not None:
         # A box holding the circle of NEAR_KM (a little more, for rounding): every venue
         # outside it is farther than NEAR_KM.
@@ -151,17 +186,20 @@ def _sorted_unique(positions: np.ndarray) -> np.ndarray:
 
 
 def _bound_outside(
-    snapshot: VenueSnapshot, origin: tuple[float, float] | None, settings: RecoSettings
+    snapshot: VenueSnapshot,
+    origin: tuple[float, float] | None,
+    settings: RecoSettings,
+    vibe: VibeAsk | None = None,
 ) -> float:
     """The best score any venue outside `_near_popular_and_own` could have."""
     spatial = 0.0 if origin is None else math.exp(-settings.spatial_decay_per_km * NEAR_KM)
     rest = snapshot.by_popularity[MOST_POPULAR : MOST_POPULAR + 1]
     popularity = float(snapshot.popularity[rest[0]]) if len(rest) else 0.0
-    return (
-        settings.venue_weight_spatial * spatial
-        + settings.venue_weight_popularity * popularity
-        + BOUND_SLACK
-    )
+    bound = settings.venue_weight_spatial * spatial + settings.venue_weight_popularity * popularity
+    if vibe is not None:
+        fit = snapshot.vibes.best_fit_outside_leading(vibe.columns)
+        bound = float(blend_vibe(np.array(bound), np.array(fit), vibe.weight))
+    return bound + BOUND_SLACK
 
 
 def top_positions(scores: VenueScores, mask: np.ndarray | None, limit: int) -> np.ndarray:

@@ -74,6 +74,19 @@ def venue_reasons(
     return reasons
 
 
+# A venue scoring at least this for a vibe "is" that vibe in its reason.
+VIBE_MATCH = 0.5
+
+
+def vibe_reason(vibe: str, score: float, peak: str | None) -> str:
+    """Which asked vibe a venue fits (its best), and when it is busiest: "It is lively on
+    Friday nights (vibe 0.82)."."""
+    when = f" on {peak}" if peak else ""
+    if score >= VIBE_MATCH:
+        return f"It is {vibe}{when} (vibe {score:.2f})."
+    return f"It is only a little {vibe} (vibe {score:.2f})."
+
+
 def person_reasons(
     relationship_type: str,
     strength: float,

@@ -34,6 +34,8 @@ from luna.reco.schemas import (
     VenueRecommendation,
 )
 from luna.users import repository as user_repository
+from luna.vibes import service as vibe_service
+from luna.vibes.learner import peak_label
 
 
 def _home(user: User) -> tuple[float, float] | None:
@@ -51,16 +53,18 @@ def venue_list(
     constraints: VenueConstraints,
     ranker: Any,
     at: datetime | None,
+    vibes: Sequence[str] = (),
 ) -> list[VenueRecommendation]:
     """`GET /reco/venues/{user_id}`'s list: by the learned ranker when one is given
-    (LUNA_VENUE_MODEL=learned), else by the SPEC §3 formula."""
-    if ranker is not None:
+    (LUNA_VENUE_MODEL=learned) and no mood is asked, else by the SPEC §3 formula (blended
+    with the asked `vibes`)."""
+    if ranker is not None and not vibes:
         from luna.reco import learned  # scipy and LightGBM load only with a learned model
 
         return learned.recommend_venues_learned(
             session, index, user_id, limit, settings, constraints, ranker, at
         )
-    return recommend_venues(session, index, user_id, limit, settings, constraints)
+    return recommend_venues(session, index, user_id, limit, settings, constraints, vibes, at)
 
 
 def recommend_venues(
@@ -70,9 +74,12 @@ def recommend_venues(
     limit: int,
     settings: RecoSettings,
     constraints: VenueConstraints = NO_CONSTRAINTS,
+    vibes: Sequence[str] = (),
+    at: datetime | None = None,
 ) -> list[VenueRecommendation]:
-    """One statement for the person (their home and own engagement, fresh), the catalog and
-    popularity from the process's venue index, pruned top-k."""
+    """One statement for the person (their home and own engagement, fresh), the catalog,
+    popularity and vibe profiles from the process's venue index, pruned top-k. `vibes`:
+    the moods asked for (`auto`: the person's usual one at `at`, one more statement)."""
     found = interaction_repository.home_and_engagement(session, user_id)
     if found is None:
         raise NotFound("User not found")
@@ -80,7 +87,10 @@ def recommend_venues(
     origin = _origin(constraints, home)
     snapshot = index.snapshot(session)
     own = OwnEngagement.build(snapshot, engagement)
-    positions, scores = ranking.best_positions(snapshot, origin, own, settings, constraints, limit)
+    vibe = vibe_service.vibe_ask(session, snapshot, user_id, vibes, at, settings)
+    positions, scores = ranking.best_positions(
+        snapshot, origin, own, settings, constraints, limit, vibe
+    )
     return [
         venue_result(
             snapshot.ids[i],
@@ -92,13 +102,26 @@ def recommend_venues(
                 spatial=float(scores.spatial[rank]),
                 preference=float(scores.preference[rank]),
                 popularity=float(scores.popularity[rank]),
+                **({} if scores.vibe is None else {"vibe": float(scores.vibe[rank])}),
             ),
             constraints.origin_label,
             own.by_venue.get(snapshot.ids[i], heuristic.NO_ENGAGEMENT),
             int(snapshot.popularity_bucket[i]) or None,
+            None if vibe is None else _vibe_reason(snapshot, vibe, i),
         )
         for rank, i in enumerate(positions.tolist())
     ]
+
+
+def _vibe_reason(snapshot: VenueSnapshot, vibe: ranking.VibeAsk, position: int) -> str:
+    """The asked vibe the venue fits best, and when it is busiest."""
+    scores = snapshot.vibes.scores[position]
+    best = max(range(len(vibe.columns)), key=lambda k: scores[vibe.columns[k]])
+    return reasons.vibe_reason(
+        vibe.names[best],
+        float(scores[vibe.columns[best]]),
+        peak_label(int(snapshot.vibes.peak[position])),
+    )
 
 
 def venue_result(
@@ -111,9 +134,12 @@ def venue_result(
     origin_label: str,
     own: Engagement,
     popularity_bucket: int | None,
+    vibe_reason: str | None = None,
 ) -> VenueRecommendation:
     """One venue recommendation with its reasons (model_construct: every value is already of
-    its type, and this runs ten times per request on the hottest route)."""
+    its type, and this runs ten times per request on the hottest route); the vibe's reason,
+    when a mood was asked for, first."""
+    why = reasons.venue_reasons(distance_km, origin_label, own, popularity_bucket)
     return VenueRecommendation.model_construct(
         venue_id=venue_id,
         venue_name=name,
@@ -121,7 +147,7 @@ def venue_result(
         score=score,
         distance_km=distance_km,
         features=features,
-        reasons=reasons.venue_reasons(distance_km, origin_label, own, popularity_bucket),
+        reasons=why if vibe_reason is None else [vibe_reason, *why],
     )
 
 

@@ -13,6 +13,7 @@ from luna.venues.schemas import (
     CATEGORY_REGEX,
     NearPoint,
     VenueCreate,
+    VenueDetail,
     VenueQuery,
     VenueRead,
     VenueUpdate,
@@ -67,10 +68,11 @@ def list_venues(
 
 
 @router.get(
-    "/{venue_id}", response_model=VenueRead, responses=error_responses({404: "Venue not found"})
+    "/{venue_id}", response_model=VenueDetail, responses=error_responses({404: "Venue not found"})
 )
 def get_venue(venue_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> object:
-    return service.get_venue(session, venue_id)
+    """A venue, with its learned vibe profile (`vibes`)."""
+    return service.venue_detail(session, venue_id)
 
 
 @router.patch(

@@ -67,6 +67,14 @@ class VenueRead(LunaModel):
     created_at: UtcDatetime
 
 
+class VenueDetail(VenueRead):
+    vibes: dict[str, float] | None = Field(
+        None,
+        description="The venue's vibe profile (GET /vibes), each in [0, 1], learned from "
+        "behaviour by `luna vibes refresh`; null until a refresh has seen the venue",
+    )
+
+
 @dataclass(frozen=True)
 class NearPoint:
     lat: float

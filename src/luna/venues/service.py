@@ -9,7 +9,15 @@ from luna.geo import bounding_box, haversine_km
 from luna.models import Venue
 from luna.schemas import Page
 from luna.venues import repository
-from luna.venues.schemas import NearPoint, VenueCreate, VenueQuery, VenueUpdate
+from luna.venues.schemas import (
+    NearPoint,
+    VenueCreate,
+    VenueDetail,
+    VenueQuery,
+    VenueRead,
+    VenueUpdate,
+)
+from luna.vibes import service as vibe_service
 
 
 def get_venue(session: Session, venue_id: uuid.UUID) -> Venue:
@@ -17,6 +25,15 @@ def get_venue(session: Session, venue_id: uuid.UUID) -> Venue:
     if venue is None:
         raise NotFound("Venue not found")
     return venue
+
+
+def venue_detail(session: Session, venue_id: uuid.UUID) -> VenueDetail:
+    """A venue with its vibe profile (one more statement)."""
+    venue = get_venue(session, venue_id)
+    return VenueDetail(
+        **VenueRead.model_validate(venue).model_dump(),
+        vibes=vibe_service.venue_vibes(session, venue_id),
+    )
 
 
 def list_venues(session: Session, page: Page, query: VenueQuery) -> Sequence[Venue]:

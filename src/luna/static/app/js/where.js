@@ -1,6 +1,6 @@
 // Where to go: the venue recommendations on a map and in a list, with their reasons and
-// distances, and the constraints as filters (GET /reco/venues/{user_id}).
-import { api, el, session, withOffset } from "./api.js";
+// distances, and the constraints and a mood as filters (GET /reco/venues/{user_id}).
+import { api, el, localInput, session, withOffset } from "./api.js";
 
 const L = window.L;
 const PRICE = ["", "$", "$$", "$$$", "$$$$"];
@@ -22,6 +22,10 @@ export async function showWhere(config, onChoose) {
   select.replaceChildren(el("option", { value: "" }, "any"),
     ...[...new Set(all.map((v) => v.category).filter(Boolean))].sort()
       .map((category) => el("option", { value: category }, category)));
+  const moods = await api("/vibes");
+  document.getElementById("mood").replaceChildren(el("option", { value: "" }, "any"),
+    el("option", { value: "auto", title: "Your usual vibe at that time (or now)" }, "my usual"),
+    ...moods.map((vibe) => el("option", { value: vibe.name, title: vibe.description }, vibe.name)));
   const form = document.getElementById("filters");
   form.onsubmit = (event) => {
     event.preventDefault();
@@ -33,13 +37,17 @@ export async function showWhere(config, onChoose) {
 async function load(form, onChoose) {
   const values = new FormData(form);
   const me = session();
+  const vibe = values.get("vibe");
+  // "my usual" (vibe=auto) is for a moment: the one asked for, else now.
+  const at = values.get("at") || (vibe === "auto" ? localInput(new Date()) : "");
   const recommendations = await api(`/reco/venues/${me.user_id}`, {
     query: {
       limit: 15,
       max_distance_km: values.get("max_distance_km"),
       max_price_level: values.get("max_price_level"),
       categories: values.get("categories"),
-      at: withOffset(values.get("at")),
+      at: withOffset(at),
+      vibe,
     },
   });
   render(recommendations, onChoose);

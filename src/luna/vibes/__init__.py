@@ -1,0 +1,1 @@
+"""Vibes: a venue's mood (chill, loud, romantic, ...) learned from what people do there."""
