@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from luna.config import RecoSettings
@@ -34,6 +33,7 @@ from luna.learning.metrics import (
     paired_bootstrap,
     top_k,
 )
+from luna.learning.progress import step_progress
 from luna.learning.ranker import RankerModel, train_ranker, train_ranker_steps
 from luna.learning.serving import LearnedVenueRanker
 from luna.learning.split import TimeSplit, time_split
@@ -212,13 +212,7 @@ def run(config: EvalConfig, console: Console) -> dict:
     np.random.seed(config.seed)
     settings = RecoSettings()
     threads = min(2, os.cpu_count() or 1)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = step_progress(console)
     with progress:
         step = progress.add_task("reading check-ins", total=None)
         log = load_foursquare(config.data, max_users=config.max_users)
@@ -526,13 +520,7 @@ def train_from_log(
     snapshots = split.training_snapshots(training_snapshots)
     if not snapshots:
         raise ValueError("not enough history: training needs more than 8 weeks of interactions")
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with step_progress(console) as progress:
         step = progress.add_task("building windows", total=len(snapshots) + 2)
         training = []
         for snapshot in snapshots:

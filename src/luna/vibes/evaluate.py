@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 from scipy.stats import rankdata
 
@@ -32,6 +32,7 @@ from luna.config import RecoSettings
 from luna.learning import next_visit
 from luna.learning.catalog import Catalog, build_catalog, luna_category
 from luna.learning.data import CheckinLog, load_foursquare
+from luna.learning.progress import step_progress
 from luna.learning.serving import top
 from luna.learning.split import time_split
 from luna.learning.windows import build_window
@@ -216,13 +217,7 @@ def run(config: VibesEvalConfig, console: Console) -> dict[str, Any]:
     """Both measures; writes vibes.json, vibes.md, vibes_recovery.png, vibes_usefulness.png."""
     import json
 
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = step_progress(console)
     with progress:
         step = progress.add_task("reading check-ins", total=1)
         log = load_foursquare(config.data, max_users=config.max_users)
