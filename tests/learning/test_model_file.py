@@ -34,7 +34,7 @@ def test_model_file_round_trip(tmp_path):
     path = tmp_path / "m.json"
     model.save(path)
     document = json.loads(path.read_text())
-    assert document["format"] == MODEL_FORMAT and document["version"] == 1
+    assert document["format"] == MODEL_FORMAT and document["version"] == 2
     assert document["feature_names"] == list(FEATURE_NAMES)
     loaded = load_model_file(path)
     assert loaded.metrics == {"test": {"ndcg@10": 0.5}}

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from luna.config import RecoSettings
-from luna.learning import next_visit
+from luna.learning import moments, next_visit
 from luna.learning.catalog import build_catalog
+from luna.learning.features import COLUMN
 from luna.learning.split import Snapshot
 from luna.learning.windows import build_window
 from tests.learning.conftest import DAY, MONDAY, make_log
@@ -49,7 +50,7 @@ EVENTS = [
 
 def test_near_is_the_previous_check_in_within_3_hours_else_home():
     log, catalog, window, at = build(EVENTS)
-    task = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    task = moments.cases(log, catalog, START, END, window.homes, sample=None)
     assert [c.target for c in task] == [at[11], at[12], at[13], at[14]]
     assert [c.near for c in task] == [HOME, place(11), HOME, place(13)]
     assert [c.near_is_previous for c in task] == [False, True, False, True]
@@ -60,7 +61,7 @@ def test_near_is_the_previous_check_in_within_3_hours_else_home():
 def test_each_check_in_sees_only_the_history_strictly_before_it():
     events = [*EVENTS, (1, 10, START + 14 * HOUR)]  # same second as case 2: not before it
     log, catalog, window, at = build(events)
-    task = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    task = moments.cases(log, catalog, START, END, window.homes, sample=None)
     by_target = {c.target: c for c in task}
     assert by_target[at[11]].history.venue.tolist() == [at[10]]
     assert by_target[at[12]].history.venue.tolist() == [at[10], at[11]]
@@ -74,8 +75,8 @@ def test_each_check_in_sees_only_the_history_strictly_before_it():
 
 def test_the_sample_is_seeded_and_in_log_order():
     log, catalog, window, _ = build(EVENTS)
-    first = next_visit.cases(log, catalog, START, END, window.homes, sample=2, seed=7)
-    again = next_visit.cases(log, catalog, START, END, window.homes, sample=2, seed=7)
+    first = moments.cases(log, catalog, START, END, window.homes, sample=2, seed=7)
+    again = moments.cases(log, catalog, START, END, window.homes, sample=2, seed=7)
     assert [c.utc for c in first] == [c.utc for c in again]
     assert len(first) == 2 and first[0].utc < first[1].utc
 
@@ -92,7 +93,7 @@ def test_acc_and_mrr_at_k_are_exact():
 
 def test_evaluate_finds_each_target_in_the_ranking():
     log, catalog, window, at = build(EVENTS)
-    task = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    task = moments.cases(log, catalog, START, END, window.homes, sample=None)
     # a ranker that always answers 11, 12, 13, 10 (14 never)
     fixed = np.array([at[11], at[12], at[13], at[10]])
     result = next_visit.evaluate(window.context, task, lambda _context, _case: fixed)
@@ -109,13 +110,13 @@ def test_the_time_aware_baseline_prefers_a_venue_visited_in_the_same_slot():
     events += [(1, 11, monday + 20 * HOUR + i * 60) for i in range(2)]
     events += [(1, 12, START + 20 * HOUR + 30 * 60)]  # the case: Monday 20:30
     log, catalog, window, at = build(events)
-    (case,) = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    (case,) = moments.cases(log, catalog, START, END, window.homes, sample=None)
     plain = next_visit.RecencyFrequency(half_life_days=60.0)
     timed = next_visit.RecencyFrequency(half_life_days=60.0, slot_boost=4.0)
     assert plain(window.context, case)[:2].tolist() == [at[10], at[11]]
     assert timed(window.context, case)[:2].tolist() == [at[11], at[10]]
     # on a Saturday at 20:30 (weekend: another bin) the boost does not apply
-    saturday = next_visit.Case(
+    saturday = moments.Case(
         case.user, case.target, case.utc + 5 * DAY, case.local + 5 * DAY, None, False,
         case.history,
     )  # fmt: skip
@@ -124,7 +125,7 @@ def test_the_time_aware_baseline_prefers_a_venue_visited_in_the_same_slot():
 
 def test_nearest_and_the_heuristic_rank_from_near():
     log, catalog, window, at = build(EVENTS)
-    task = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    task = moments.cases(log, catalog, START, END, window.homes, sample=None)
     from_11 = task[1]  # near = venue 11's place
     assert next_visit.nearest(window.context, from_11)[:3].tolist() == [at[11], at[10], at[12]]
     from_home = task[0]  # home at 40.80: venue 14 (40.74) is the closest
@@ -152,7 +153,7 @@ class _Recorder:
 
 def test_the_learned_ranker_gets_at_and_near():
     log, catalog, window, at = build(EVENTS)
-    task = next_visit.cases(log, catalog, START, END, window.homes, sample=None)
+    task = moments.cases(log, catalog, START, END, window.homes, sample=None)
     recorder = _Recorder(np.array([at[12], at[11]]))
     ranked = next_visit.learned(recorder)(window.context, task[1])
     assert ranked.tolist() == [at[12], at[11]]
@@ -177,8 +178,6 @@ def test_the_goal_is_10_percent_above_the_best_baseline():
 
 
 def test_the_eval_section_ranks_every_model_and_writes_its_table_and_plot(tmp_path):
-    from luna.learning.split import TimeSplit
-
     val_start = START - 7 * DAY
     events = [
         (1, 10, val_start - 3 * DAY),
@@ -193,10 +192,9 @@ def test_the_eval_section_ranks_every_model_and_writes_its_table_and_plot(tmp_pa
     test = build_window(log, catalog, Snapshot(START, END), homes)
     keys = log.venue_keys.tolist()
     at = {key: int(catalog.position[keys.index(key)]) for key in PLACES}
-    split = TimeSplit(int(log.utc.min()), val_start, START, END)
     # the stub ranker always answers 12 first: right for 1 of the 4 test check-ins
     stub = _Recorder(np.array([at[12], at[11], at[13]]))
-    section = next_visit.run(log, catalog, split, validation, test, stub, 120.0, RecoSettings())
+    section = next_visit.run(validation, test, stub, 120.0, RecoSettings())
     assert section["protocol"]["cases"] == 4 and section["validation_cases"] == 1
     assert len(stub.calls) == 4
     learned = section["results"][next_visit.LEARNED]
@@ -207,3 +205,24 @@ def test_the_eval_section_ranks_every_model_and_writes_its_table_and_plot(tmp_pa
     assert "| **learned ranker (at, near)** | 0.2500 |" in table
     next_visit.plot(section, tmp_path / "next_visit.png")
     assert (tmp_path / "next_visit.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_window_carries_its_moments_and_the_moment_booster_learns_from_them():
+    """build_window draws the window's check-ins as next-visit cases (the same as
+    `moments.cases`); `training_sets` makes one `moment` query of each, its label the venue
+    visited, ranked at the check-in's time."""
+    from luna.learning.ranker import training_sets
+
+    log, catalog, window, position = build(EVENTS)
+    expected = moments.cases(log, catalog, START, END, window.homes, sample=None)
+    assert [(c.user, c.target, c.utc) for c in window.moments] == [
+        (c.user, c.target, c.utc) for c in expected
+    ]
+    sets = training_sets([window], RecoSettings())["moment"]
+    # every venue is a candidate in so small a catalog: one query per case, one positive
+    assert len(sets) == len(window.moments) == 4
+    for labels, rows in zip(sets.labels, sets.features, strict=True):
+        assert labels.sum() == 1
+        assert not np.isnan(rows[:, COLUMN["own_frequency_slot"]]).any()  # at its moment
+    visited = [position[key] for key in (11, 12, 13, 14)]
+    assert [c.target for c in window.moments] == visited

@@ -226,9 +226,10 @@ def run(config: EvalConfig, console: Console) -> dict:
         for snapshot in snapshots:
             training.append(build_window(log, catalog, snapshot, seed=config.seed))
             progress.advance(step)
-        validation = build_window(log, catalog, split.validation, seed=config.seed)
+        moments = config.next_visit_sample
+        validation = build_window(log, catalog, split.validation, seed=config.seed, moments=moments)
         progress.advance(step)
-        test = build_window(log, catalog, split.test, seed=config.seed)
+        test = build_window(log, catalog, split.test, seed=config.seed, moments=moments)
         progress.advance(step)
 
         with _blas_threads(1):  # implicit's ALS runs its own threads
@@ -283,17 +284,7 @@ def run(config: EvalConfig, console: Console) -> dict:
 
         half_life = tuned["recency-weighted frequency"].best["all"].half_life_days
         contextual = next_visit.run(
-            log,
-            catalog,
-            split,
-            validation,
-            test,
-            ranker,
-            half_life,
-            settings,
-            config.next_visit_sample,
-            config.seed,
-            progress,
+            validation, test, ranker, half_life, settings, config.next_visit_sample, progress
         )
 
     report = {

@@ -55,6 +55,17 @@ FEATURE_NAMES = (
     "own_frequency_rank",  # 1 + how many of the person's venues have a larger own_frequency
     "own_share",  # own interactions with the venue / all the person's interactions
     "own_visits_28d",  # own interactions with the venue in the last 28 days
+    # The moment asked about (a request's `at`; NaN without one): what the next-visit
+    # booster learns from (luna.learning.moments).
+    "own_frequency_slot",  # own_frequency of the visits in the moment's time-of-week bin
+    "own_frequency_hour",  # own_frequency of the visits within 1.5 h of its time of day
+    "own_frequency_weekday",  # own_frequency of the visits on its weekday
+    "own_visits_7d",  # own interactions with the venue in the 7 days before it
+    "category_slot_share",  # share of the person's visits in its bin at the venue's category
+    "venue_slot_share",  # share of the venue's visits (everyone's) in its bin
+    "hours_since_last_visit",  # hours since the person's latest interaction (any venue)
+    "transition_share",  # share of everyone's next visits from the person's last venue, if
+    # that visit was less than TRANSITION_HOURS before (else 0)
 )
 N_FEATURES = len(FEATURE_NAMES)
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -68,6 +79,8 @@ HOUR_BINS = 6  # four-hour blocks, times weekday / weekend
 # the half-life tuned on validation (docs/evaluation.md).
 FREQUENCY_HALF_LIFE_DAYS = 120.0
 TIME_BINS = 2 * HOUR_BINS
+# A visit followed the previous one (same person) if it came less than this much later.
+TRANSITION_HOURS = 3
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,10 @@ class CatalogContext:
     trend: np.ndarray
     neighbours: sp.csr_matrix  # venue x venue item-kNN similarity, top KNN_NEIGHBOURS a row
     category_profile: np.ndarray  # (n_categories, TIME_BINS), rows sum to 1 (or 0)
+    venue_profile: np.ndarray  # (n_venues, TIME_BINS) float32, rows sum to 1 (or 0)
+    # venue x venue: the share of the visits that followed a visit to the row's venue (within
+    # TRANSITION_HOURS, another venue) that went to the column's; rows sum to 1 (or 0).
+    transitions: sp.csr_matrix
     cos_lat: float  # for the local flat-earth distances
     # Derived once per context, for the per-request work:
     phi: np.ndarray  # latitude in radians (for luna.geo.distances_km)
@@ -173,10 +190,15 @@ def build_context(
     before = (age >= RECENT_DAYS * DAY) & (age < (RECENT_DAYS + TREND_DAYS) * DAY)
     earlier = np.bincount(venue[before], minlength=n) * (RECENT_DAYS / TREND_DAYS)
     trend = np.log((recent + 1.0) / (earlier + 1.0))
-    profile = np.zeros((venues.n_categories, TIME_BINS))
-    np.add.at(profile, (venues.category[venue], time_bin(local)), 1.0)
-    totals = profile.sum(axis=1, keepdims=True)
-    profile = np.divide(profile, totals, out=np.zeros_like(profile), where=totals > 0)
+    bins = time_bin(local)
+    profile = _shares(
+        np.bincount(
+            venues.category[venue] * TIME_BINS + bins, minlength=venues.n_categories * TIME_BINS
+        ).reshape(-1, TIME_BINS)
+    )
+    venue_profile = _shares(
+        np.bincount(venue * TIME_BINS + bins, minlength=n * TIME_BINS).reshape(-1, TIME_BINS)
+    ).astype(np.float32)
     cos_lat = float(np.cos(np.radians(np.median(venues.lat)))) if n else 1.0
     phi = np.radians(venues.lat)
     return CatalogContext(
@@ -187,6 +209,8 @@ def build_context(
         trend,
         item_neighbours(pairs[0], pairs[1], n),
         profile,
+        venue_profile,
+        transitions(user, venue, utc, n),
         cos_lat,
         phi,
         np.cos(phi),
@@ -198,6 +222,36 @@ def build_context(
         np.argsort(-popularity_count, kind="stable"),
         VenueGrid.build(venues.lat, venues.lng, cos_lat),
     )
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    """Rows divided by their sums (rows of 0 stay 0)."""
+    counts = counts.astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+def transitions(
+    users: np.ndarray, venues: np.ndarray, utc: np.ndarray, n_venues: int
+) -> sp.csr_matrix:
+    """Where people went next: row-normalised counts of (venue, the same person's next visit
+    to another venue less than TRANSITION_HOURS later)."""
+    order = np.lexsort((utc, users))
+    user, venue, when = users[order], venues[order].astype(np.int64), utc[order]
+    follows = (
+        (user[1:] == user[:-1])
+        & (when[1:] - when[:-1] < TRANSITION_HOURS * 3600)
+        & (venue[1:] != venue[:-1])
+    )
+    counts = sp.csr_matrix(
+        (np.ones(int(follows.sum()), np.float32), (venue[:-1][follows], venue[1:][follows])),
+        shape=(n_venues, n_venues),
+    )
+    counts.sum_duplicates()
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    shares = (sp.diags(1.0 / np.maximum(totals, 1.0)).astype(np.float32) @ counts).tocsr()
+    shares.sort_indices()  # PersonView looks columns up by binary search
+    return shares
 
 
 def item_neighbours(users: np.ndarray, venues: np.ndarray, n_venues: int) -> sp.csr_matrix:

@@ -29,25 +29,21 @@ import numpy as np
 from luna.config import RecoSettings
 from luna.geo import haversine_km
 from luna.learning.baselines import positive_first, tie_break
-from luna.learning.catalog import Catalog
-from luna.learning.data import DAY, CheckinLog
+from luna.learning.data import DAY
 from luna.learning.features import (
     FREQUENCY_HALF_LIFE_DAYS,
     CatalogContext,
-    PersonHistory,
     recency_weights,
     time_bin,
 )
+from luna.learning.moments import NEAR_HOURS, SAMPLE, Case
 from luna.learning.serving import LearnedVenueRanker, top
-from luna.learning.split import TimeSplit
 from luna.learning.windows import Window
 from luna.reco.heuristic import score_venues
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-NEAR_HOURS = 3
-SAMPLE = 3_000
 ACC_KS = (1, 5, 10)
 MRR_K = 10
 DEPTH = max(max(ACC_KS), MRR_K)
@@ -55,61 +51,6 @@ METRICS = (*(f"acc@{k}" for k in ACC_KS), f"mrr@{MRR_K}")
 # Time-aware frequency: how much more a visit in the asked moment's time bin weighs (tried on
 # the validation window's check-ins; 0 is plain recency-weighted frequency).
 SLOT_BOOST_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-
-
-@dataclass(frozen=True)
-class Case:
-    """One check-in to predict, with what is known just before it."""
-
-    user: int
-    target: int  # catalog position of the venue visited
-    utc: int  # `at`, UTC epoch seconds
-    local: int  # `at` on the person's wall clock
-    near: tuple[float, float] | None
-    near_is_previous: bool  # near = the previous check-in's place (else home, or None)
-    history: PersonHistory  # catalog check-ins strictly before `at`; home = near
-
-
-def cases(
-    log: CheckinLog,
-    catalog: Catalog,
-    start: int,
-    end: int,
-    homes: np.ndarray,
-    sample: int | None = SAMPLE,
-    seed: int = 42,
-) -> list[Case]:
-    """The check-ins at catalog venues in [start, end) of people with a check-in before
-    `start`; up to `sample` of them drawn without replacement (seeded), in log order.
-    `homes`: (n_users, 2), NaN where unknown, estimated from before `start`."""
-    position = catalog.position[log.venue]
-    active = np.zeros(log.n_users, bool)
-    active[log.user[log.utc < start]] = True
-    rows = np.flatnonzero((log.utc >= start) & (log.utc < end) & (position >= 0) & active[log.user])
-    if sample is not None and len(rows) > sample:
-        rng = np.random.default_rng(seed)
-        rows = np.sort(rng.choice(rows, size=sample, replace=False))
-    # Each person's events in time order (the log is sorted by time; stable by person).
-    order = np.argsort(log.user, kind="stable")
-    bounds = np.searchsorted(log.user[order], np.arange(log.n_users + 1))
-    out = []
-    for row in rows.tolist():
-        user = int(log.user[row])
-        mine = order[bounds[user] : bounds[user + 1]]
-        at = int(log.utc[row])
-        before = mine[: np.searchsorted(log.utc[mine], at, side="left")]  # strictly before
-        near, previous = None, False
-        if len(before) and at - int(log.utc[before[-1]]) < NEAR_HOURS * 3600:
-            venue = log.venue[before[-1]]
-            near, previous = (float(log.venue_lat[venue]), float(log.venue_lng[venue])), True
-        elif not np.isnan(homes[user, 0]):
-            near = (float(homes[user, 0]), float(homes[user, 1]))
-        known = before[position[before] >= 0]
-        history = PersonHistory.of_visits(
-            position[known].astype(np.int64), log.utc[known], log.local[known], near
-        )
-        out.append(Case(user, int(position[row]), at, int(log.local[row]), near, previous, history))
-    return out
 
 
 Ranker = Callable[[CatalogContext, Case], np.ndarray]  # -> the top DEPTH positions
@@ -257,32 +198,19 @@ GOAL_RELATIVE_GAIN = 0.10  # issue 17: the learned ranker >= 1.1 x the best base
 
 
 def run(
-    log: CheckinLog,
-    catalog: Catalog,
-    split: TimeSplit,
     validation: Window,
     test: Window,
     ranker: LearnedVenueRanker,
     half_life_days: float,
     settings: RecoSettings,
     sample: int = SAMPLE,
-    seed: int = 42,
     progress: "Progress | None" = None,
 ) -> dict:
-    """`luna eval`'s next-visit section: `sample` test check-ins (seeded), the time-aware
-    baseline's boost tuned on as many of the validation window's, every model ranked."""
-    step = None
-    if progress is not None:
-        step = progress.add_task("next visit: sampling check-ins", total=2)
-    val_task = cases(
-        log, catalog, split.val_start, split.test_start, validation.homes, sample, seed
-    )
-    task = cases(log, catalog, split.test_start, split.end, test.homes, sample, seed)
-    if step is not None:
-        progress.advance(step)
+    """`luna eval`'s next-visit section: the test window's moments (`sample` drawn check-ins,
+    `luna.learning.windows.build_window`), the time-aware baseline's boost tuned on the
+    validation window's, every model ranked."""
+    val_task, task = validation.moments, test.moments
     boost, tuning = tune_slot_boost(validation.context, val_task, half_life_days)
-    if step is not None:
-        progress.advance(step)
     models: dict[str, Ranker] = {
         f"{RECENCY} (half-life={half_life_days:g} days)": RecencyFrequency(half_life_days),
         f"{TIME_AWARE} (half-life={half_life_days:g} days, slot boost={boost:g})": (

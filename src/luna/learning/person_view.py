@@ -10,9 +10,11 @@ from luna.config import RecoSettings
 from luna.geo import distances_km
 from luna.learning.data import DAY
 from luna.learning.features import (
+    COLUMN,
     FREQUENCY_HALF_LIFE_DAYS,
     N_FEATURES,
     TIME_BINS,
+    TRANSITION_HOURS,
     CatalogContext,
     PersonHistory,
     recency_weights,
@@ -28,6 +30,9 @@ ANCHOR_RECENCY_DAYS = 60.0
 ANCHORS = 16
 AREA_SCALE_KM = 1.0
 BOUND_SLACK = 1e-5  # relative margin of PersonView.cell_density_upper (float32 rounding)
+MOMENT_HOURS = 1.5  # own_frequency_hour: visits this close to the moment's time of day
+MOMENT_DAYS = 7.0  # own_visits_7d
+MOMENT_COLUMNS = slice(COLUMN["own_frequency_slot"], COLUMN["transition_share"] + 1)
 
 
 class PersonView:
@@ -61,9 +66,8 @@ class PersonView:
         self.recency = np.bincount(inverse, weights=recency, minlength=m)
         self.last_age = np.full(m, np.inf)
         np.minimum.at(self.last_age, inverse, age_days)
-        self.frequency = np.bincount(
-            inverse, weights=recency_weights(age_days, FREQUENCY_HALF_LIFE_DAYS), minlength=m
-        )
+        frequency_weight = recency_weights(age_days, FREQUENCY_HALF_LIFE_DAYS)
+        self.frequency = np.bincount(inverse, weights=frequency_weight, minlength=m)
         best = float(self.frequency.max(initial=0.0))
         self.frequency_share = self.frequency / best if best > 0 else np.zeros(m)
         # 1 + how many of the person's venues score strictly higher.
@@ -137,6 +141,12 @@ class PersonView:
                 minlength=len(venues),
             )
         self.knn_best = float(self.knn.max(initial=0.0))
+
+        self.moment = None
+        if moment_local is not None:
+            self.moment = _Moment(
+                context, history, now, moment_local, inverse, m, age_days, frequency_weight
+            )
 
     def own(self, at: np.ndarray) -> np.ndarray:
         """For venues `at`: their index into self.venues, len(self.venues) for the venues
@@ -264,7 +274,79 @@ class PersonView:
         out[:, 25] = self._padded(self.frequency_rank, np.nan)[index]
         out[:, 26] = self._padded(self.share, 0.0)[index]
         out[:, 27] = self._padded(self.recent_count, 0.0)[index]
+
+        # The moment asked about.
+        if self.moment is None:
+            out[:, MOMENT_COLUMNS] = np.nan
+        else:
+            moment = self.moment
+            out[:, 28] = self._padded(moment.slot_frequency, 0.0)[index]
+            out[:, 29] = self._padded(moment.hour_frequency, 0.0)[index]
+            out[:, 30] = self._padded(moment.weekday_frequency, 0.0)[index]
+            out[:, 31] = self._padded(moment.week_count, 0.0)[index]
+            out[:, 32] = moment.category_share[category]
+            out[:, 33] = context.venue_profile[at, moment.bin]
+            out[:, 34] = moment.hours_since_last
+            out[:, 35] = moment.transition_share(at)
         return out
+
+
+class _Moment:
+    """What the moment features need of the person, for one moment (`at`): `now` is its UTC
+    time, `moment_local` its local wall clock."""
+
+    def __init__(
+        self,
+        context: CatalogContext,
+        history: PersonHistory,
+        now: int,
+        moment_local: int,
+        inverse: np.ndarray,
+        m: int,
+        age_days: np.ndarray,
+        frequency_weight: np.ndarray,
+    ) -> None:
+        self.bin = int(time_bin(np.array([moment_local], dtype=np.int64))[0])
+        in_bin = time_bin(history.local) == self.bin
+        hours = (history.local % DAY) / 3600.0
+        gap = np.abs(hours - (moment_local % DAY) / 3600.0)
+        near_hour = np.minimum(gap, 24.0 - gap) <= MOMENT_HOURS
+        same_weekday = (history.local // DAY) % 7 == (moment_local // DAY) % 7
+        self.slot_frequency = np.bincount(inverse, weights=frequency_weight * in_bin, minlength=m)
+        self.hour_frequency = np.bincount(
+            inverse, weights=frequency_weight * near_hour, minlength=m
+        )
+        self.weekday_frequency = np.bincount(
+            inverse, weights=frequency_weight * same_weekday, minlength=m
+        )
+        self.week_count = np.bincount(
+            inverse, weights=(age_days < MOMENT_DAYS).astype(np.float64), minlength=m
+        )
+        categories = context.venues.n_categories
+        in_category = np.bincount(
+            context.venues.category[history.venue[in_bin]], minlength=categories
+        )
+        self.category_share = in_category / in_bin.sum() if in_bin.any() else np.zeros(categories)
+        # The latest visit not after the moment (the served history keeps later ones).
+        before = np.flatnonzero(history.utc <= now)
+        self.hours_since_last, self._next = np.nan, None
+        if len(before):
+            latest = before[np.argmax(history.utc[before])]
+            self.hours_since_last = (now - int(history.utc[latest])) / 3600.0
+            if self.hours_since_last < TRANSITION_HOURS:
+                self._next = context.transitions[int(history.venue[latest])]
+
+    def transition_share(self, at: np.ndarray) -> np.ndarray:
+        """The share of everyone's next visits from the person's last venue that went to
+        each of `at` (0 without a visit in the last TRANSITION_HOURS)."""
+        shares = np.zeros(len(at))
+        if self._next is None or self._next.nnz == 0:
+            return shares
+        columns, values = self._next.indices, self._next.data
+        index = np.minimum(np.searchsorted(columns, at), len(columns) - 1)
+        hit = columns[index] == at
+        shares[hit] = values[index[hit]]
+        return shares
 
 
 def person_features(

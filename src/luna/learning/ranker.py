@@ -6,8 +6,11 @@
 2. The boosted trees re-rank the candidates, from their features only. The other venues
    follow, in local-popularity order, so every catalog venue is ranked.
 
-Two boosters are trained: `all` (every venue a candidate, the contract's default) and `new`
-(the venues the person already visited left out, for "discover something new" lists).
+Three boosters are trained: `all` (every venue a candidate, the contract's default), `new`
+(the venues the person already visited left out, for "discover something new" lists), and
+`moment`, for a ranking at a given moment and place (a request's `at` and `near`): it learns
+from next visits (`luna.learning.moments`), one query per check-in, ranked at its time with
+the moment's features, where the other two learn from 4-week windows with none.
 
 The model file is JSON: a format name and version, the feature list the trees expect, the
 candidate sizes, the training parameters, the metrics measured when it was trained, the time
@@ -43,8 +46,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MODEL_FORMAT = "luna-venue-ranker"
-MODEL_VERSION = 1
-MODES = ("all", "new")
+MODEL_VERSION = 2  # 2: the moment booster
+MODES = ("all", "new", "moment")
 PARAMS = {
     "objective": "lambdarank",
     "metric": "ndcg",
@@ -162,8 +165,9 @@ def train_booster(
 def training_sets(
     windows: list[Window], settings: RecoSettings, advance: Callable[[], object] = lambda: None
 ) -> dict[str, TrainingSet]:
-    """One query per person and window, for each mode: the candidates and their features,
-    as serving computes them (`advance` is called after each window)."""
+    """One query per person and window for `all` and `new`, one per moment (next visit) for
+    `moment`: the candidates and their features, as serving computes them (`advance` is
+    called after each window)."""
     sets = {mode: TrainingSet() for mode in MODES}
     for window in windows:
         n = len(window.venues)
@@ -177,6 +181,10 @@ def training_sets(
                 known[window.known[user]] = True
                 candidates = person_candidates(view, known)
                 sets["new"].add_query(view.features(candidates), candidates, new)
+        for case in window.moments:
+            view = PersonView(window.context, case.history, case.utc, settings, case.local)
+            candidates = person_candidates(view)
+            sets["moment"].add_query(view.features(candidates), candidates, {case.target})
         advance()
     return sets
 
@@ -195,7 +203,7 @@ def train_ranker(
     advance: Callable[[], object] = lambda: None,
     rounds: dict[str, int] | None = None,
 ) -> tuple[dict[str, lgb.Booster], dict[str, int]]:
-    """Both boosters from the training windows, early-stopped on the validation window;
+    """The boosters from the training windows, early-stopped on the validation window;
     without one, each fits its `rounds` (found by an earlier call with one)."""
     train = training_sets(training, settings, advance)
     valid = training_sets([validation], settings, advance) if validation is not None else None

@@ -158,7 +158,9 @@ class LearnedVenueRanker:
         counts from. `exclude` (catalog positions, or a boolean mask over them) are left out
         (-inf); `mode="new"` uses the booster trained for venues new to the person (pass
         their visited venues as `exclude`). `moment_local`: the local wall-clock seconds of
-        the moment asked about (time-of-week fit, `PersonView`); None: no such context."""
+        the moment asked about (`now` is then its UTC time), or None: no such context. With
+        a moment, `mode="all"` uses the booster trained on next visits at their moment
+        (`moment`)."""
         view = PersonView(context, history, now, self.settings, moment_local)
         excluded = None
         if exclude is not None and exclude.dtype == bool:
@@ -166,6 +168,8 @@ class LearnedVenueRanker:
         elif exclude is not None and len(exclude):
             excluded = np.zeros(len(context.venues), dtype=bool)
             excluded[exclude] = True
+        if mode == "all" and moment_local is not None:
+            mode = "moment"
         candidates = person_candidates(view, excluded)
         rows = view.features(candidates)
         predicted = self.model.predict(rows, mode)

@@ -13,6 +13,7 @@ from luna.learning.catalog import Catalog
 from luna.learning.data import CheckinLog
 from luna.learning.features import CatalogContext, PersonHistory, VenueTable, build_context
 from luna.learning.homes import estimate_homes
+from luna.learning.moments import SAMPLE, Case, cases
 from luna.learning.split import Snapshot
 
 
@@ -43,6 +44,9 @@ class Window:
     # (the repeat / explore split of the truth counts check-ins, not only venues).
     label_user: np.ndarray
     label_venue: np.ndarray
+    # Check-ins in [cutoff, end) to predict at their moment (a seeded sample): what the
+    # ranker's "moment" booster learns from, and the next-visit evaluation's task.
+    moments: list[Case]
 
     @property
     def people(self) -> list[int]:
@@ -70,11 +74,13 @@ def build_window(
     homes: np.ndarray | None = None,
     max_people: int = MAX_PEOPLE,
     seed: int = 0,
+    moments: int = SAMPLE,
 ) -> Window:
     """People evaluated: those with at least one catalog visit in the label window and at
     least one check-in (any venue) before the cutoff, at most `max_people` of them (a sample
     drawn with `seed`). Homes are estimated from the history unless given (Luna's database
-    has them)."""
+    has them). `moments`: how many of the window's check-ins are drawn (with `seed`) as
+    next-visit cases, from everyone's, not only the people evaluated."""
     history = log.before(snapshot.cutoff)
     labels = log.between(snapshot.cutoff, snapshot.end)
     venues = venue_table(catalog)
@@ -125,4 +131,5 @@ def build_window(
         CatalogEvents(user, venue, utc, local),
         labels.user[rows_kept],
         label_position[rows_kept],
+        cases(log, catalog, snapshot.cutoff, snapshot.end, homes, moments, seed),
     )

@@ -15,10 +15,12 @@ before ranking; `exclude_visited` ("something new") uses the booster trained for
 to the person. `near_lat`/`near_lng` stand in for the home, as they replace the origin of the
 formula.
 
-`at` (a request's moment, aware) gives the ranking a time: recency (`own_recency`,
-`days_since_visit`, the recency weights of the person's usual places, categories and item-kNN)
-counts from it, and the moment's time-of-week bin (in Luna's local time) stands in for the
-person's own time-of-week profile in `time_fit` (`luna.learning.person_view`). Without it,
+`at` (a request's moment, aware) gives the ranking a time, and the booster trained on next
+visits at their moment ranks (`luna.learning.serving.LearnedVenueRanker.score`; not with
+`exclude_visited`): recency (`own_recency`, `days_since_visit`, the recency weights of the
+person's usual places, categories and item-kNN) counts from it, the moment's time-of-week bin
+(in Luna's local time) stands in for the person's own time-of-week profile in `time_fit`, and
+the moment features are computed (`luna.learning.person_view`). Without it,
 recency counts from the service's clock (`luna.clock`: LUNA_CLOCK, else the wall clock) and
 `time_fit` is the person's habits against the category's, as trained: no time-of-day context.
 The catalog context (venues' recent counts and trends) counts from the service's clock
