@@ -160,9 +160,10 @@ def usefulness(
     split = time_split(log)
     prior, known = catalog_priors(catalog)
     step = progress.add_task("usefulness: windows and profiles", total=4)
-    validation = build_window(log, catalog, split.validation)
+    # The next-visit task's check-ins (`luna.learning.moments`), drawn with `seed`.
+    validation = build_window(log, catalog, split.validation, seed=seed, moments=sample)
     progress.advance(step)
-    test = build_window(log, catalog, split.test)
+    test = build_window(log, catalog, split.test, seed=seed, moments=sample)
     progress.advance(step)
     before_validation = learn(
         catalog_behaviour(log, catalog, split.val_start), prior, known, seed=seed
@@ -170,11 +171,7 @@ def usefulness(
     progress.advance(step)
     before_test = learn(catalog_behaviour(log, catalog, split.test_start), prior, known, seed=seed)
     progress.advance(step)
-    val_cases = next_visit.cases(
-        log, catalog, split.val_start, split.test_start, validation.homes, sample, seed
-    )
-    cases = next_visit.cases(log, catalog, split.test_start, split.end, test.homes, sample, seed)
-    val_tasks, tasks = _vibe_tasks(val_cases, prior), _vibe_tasks(cases, prior)
+    val_tasks, tasks = _vibe_tasks(validation.moments, prior), _vibe_tasks(test.moments, prior)
     step = progress.add_task(
         "usefulness: ranking every venue per check-in",
         total=sum(map(len, val_tasks.values())) + sum(map(len, tasks.values())),
@@ -200,7 +197,7 @@ def usefulness(
     gains = [r["relative_gain"] for r in per_vibe.values() if np.isfinite(r["relative_gain"])]
     pooled_gain = _pooled_gain(ranks, weight)
     return {
-        "sampled_check_ins": len(cases),
+        "sampled_check_ins": len(test.moments),
         "vibe_weight": weight,
         "model": next_visit.HEURISTIC,
         "per_vibe": per_vibe,
