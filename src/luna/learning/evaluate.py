@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from luna.config import RecoSettings
-from luna.learning import baselines, next_visit
+from luna.learning import baselines, moments, next_visit
 from luna.learning.catalog import build_catalog
 from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
 from luna.learning.docs_page import check_page, update_page
@@ -57,7 +57,7 @@ class EvalConfig:
     val_weeks: int = 4
     training_snapshots: int = TRAINING_SNAPSHOTS
     max_users: int | None = None  # a small slice (tests)
-    next_visit_sample: int = next_visit.SAMPLE  # test check-ins of the next-visit task
+    next_visit_sample: int = moments.SAMPLE  # test check-ins of the next-visit task
     docs: Path | None = None  # a page whose `luna eval` blocks get the tables (docs_page)
 
 
@@ -226,10 +226,10 @@ def run(config: EvalConfig, console: Console) -> dict:
         for snapshot in snapshots:
             training.append(build_window(log, catalog, snapshot, seed=config.seed))
             progress.advance(step)
-        moments = config.next_visit_sample
-        validation = build_window(log, catalog, split.validation, seed=config.seed, moments=moments)
+        sample = config.next_visit_sample  # the next-visit task's check-ins per window
+        validation = build_window(log, catalog, split.validation, seed=config.seed, moments=sample)
         progress.advance(step)
-        test = build_window(log, catalog, split.test, seed=config.seed, moments=moments)
+        test = build_window(log, catalog, split.test, seed=config.seed, moments=sample)
         progress.advance(step)
 
         with _blas_threads(1):  # implicit's ALS runs its own threads
@@ -283,9 +283,7 @@ def run(config: EvalConfig, console: Console) -> dict:
         model_intervals = intervals(per_person, config.seed)
 
         half_life = tuned["recency-weighted frequency"].best["all"].half_life_days
-        contextual = next_visit.run(
-            validation, test, ranker, half_life, settings, config.next_visit_sample, progress
-        )
+        contextual = next_visit.run(validation, test, ranker, half_life, settings, progress)
 
     report = {
         "seed": config.seed,

@@ -36,7 +36,7 @@ from luna.learning.features import (
     recency_weights,
     time_bin,
 )
-from luna.learning.moments import NEAR_HOURS, SAMPLE, Case
+from luna.learning.moments import NEAR_HOURS, Case
 from luna.learning.serving import LearnedVenueRanker, top
 from luna.learning.windows import Window
 from luna.reco.heuristic import score_venues
@@ -203,11 +203,10 @@ def run(
     ranker: LearnedVenueRanker,
     half_life_days: float,
     settings: RecoSettings,
-    sample: int = SAMPLE,
     progress: "Progress | None" = None,
 ) -> dict:
-    """`luna eval`'s next-visit section: the test window's moments (`sample` drawn check-ins,
-    `luna.learning.windows.build_window`), the time-aware baseline's boost tuned on the
+    """`luna eval`'s next-visit section: the test window's moments (the check-ins that
+    `luna.learning.windows.build_window` drew), the time-aware baseline's boost tuned on the
     validation window's, every model ranked."""
     val_task, task = validation.moments, test.moments
     boost, tuning = tune_slot_boost(validation.context, val_task, half_life_days)
@@ -232,7 +231,7 @@ def run(
     results = {name: evaluate(test.context, task, model, advance) for name, model in models.items()}
     return {
         "protocol": {
-            "sample": sample,
+            "sample": len(task),
             "near_hours": NEAR_HOURS,
             "window": "test",
             **describe_task(task),
