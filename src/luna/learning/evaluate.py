@@ -34,7 +34,7 @@ from luna.learning.metrics import (
     top_k,
 )
 from luna.learning.progress import step_progress
-from luna.learning.ranker import RankerModel, train_ranker, train_ranker_steps
+from luna.learning.ranker import QueryCache, RankerModel, train_ranker, train_ranker_steps
 from luna.learning.serving import LearnedVenueRanker
 from luna.learning.split import TimeSplit, time_split
 from luna.learning.windows import Window, build_window
@@ -523,8 +523,15 @@ def train_from_log(
             "training the ranker", total=train_ranker_steps(training, validation)
         )
         threads = min(2, os.cpu_count() or 1)
+        queries: QueryCache = {}  # the refit below reuses the windows' queries
         boosters, rounds = train_ranker(
-            training, validation, settings, seed, threads, lambda: progress.advance(step)
+            training,
+            validation,
+            settings,
+            seed,
+            threads,
+            lambda: progress.advance(step),
+            cache=queries,
         )
         step = progress.add_task("measuring on the last 4 weeks", total=1)
         ranker = LearnedVenueRanker(RankerModel(boosters), settings)
@@ -541,7 +548,14 @@ def train_from_log(
             "refitting on every window", total=train_ranker_steps(latest, None)
         )
         boosters, _ = train_ranker(
-            latest, None, settings, seed, threads, lambda: progress.advance(step), rounds
+            latest,
+            None,
+            settings,
+            seed,
+            threads,
+            lambda: progress.advance(step),
+            rounds,
+            cache=queries,
         )
     return RankerModel(
         boosters,

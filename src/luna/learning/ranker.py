@@ -116,6 +116,11 @@ class TrainingSet:
         self.labels.append(labels)
         self.groups.append(len(candidates))
 
+    def extend(self, other: "TrainingSet") -> None:
+        self.features += other.features
+        self.labels += other.labels
+        self.groups += other.groups
+
     def dataset(self, reference: lgb.Dataset | None = None) -> lgb.Dataset:
         return lgb.Dataset(
             np.concatenate(self.features) if self.features else np.zeros((0, N_FEATURES)),
@@ -162,29 +167,50 @@ def train_booster(
     return booster, rounds
 
 
+def window_sets(window: Window, settings: RecoSettings) -> dict[str, TrainingSet]:
+    """One window's queries: one per person for `all` and `new`, one per moment (next visit)
+    for `moment`; the candidates and their features, as serving computes them."""
+    sets = {mode: TrainingSet() for mode in MODES}
+    n = len(window.venues)
+    for user in window.people:
+        view = PersonView(window.context, window.histories[user], window.cutoff, settings)
+        candidates = person_candidates(view)
+        sets["all"].add_query(view.features(candidates), candidates, window.truth[user])
+        new = window.new_truth(user)
+        if new:
+            known = np.zeros(n, dtype=bool)
+            known[window.known[user]] = True
+            candidates = person_candidates(view, known)
+            sets["new"].add_query(view.features(candidates), candidates, new)
+    for case in window.moments:
+        view = PersonView(window.context, case.history, case.utc, settings, case.local)
+        candidates = person_candidates(view)
+        sets["moment"].add_query(view.features(candidates), candidates, {case.target})
+    return sets
+
+
+# Windows' queries already computed, by window (`id`): `luna train` fits, then refits on the
+# same windows and one more.
+QueryCache = dict[int, dict[str, TrainingSet]]
+
+
 def training_sets(
-    windows: list[Window], settings: RecoSettings, advance: Callable[[], object] = lambda: None
+    windows: list[Window],
+    settings: RecoSettings,
+    advance: Callable[[], object] = lambda: None,
+    cache: QueryCache | None = None,
 ) -> dict[str, TrainingSet]:
-    """One query per person and window for `all` and `new`, one per moment (next visit) for
-    `moment`: the candidates and their features, as serving computes them (`advance` is
-    called after each window)."""
+    """Every window's queries (`window_sets`), per mode; `advance` is called after each
+    window. With a `cache`, a window's queries are computed once."""
     sets = {mode: TrainingSet() for mode in MODES}
     for window in windows:
-        n = len(window.venues)
-        for user in window.people:
-            view = PersonView(window.context, window.histories[user], window.cutoff, settings)
-            candidates = person_candidates(view)
-            sets["all"].add_query(view.features(candidates), candidates, window.truth[user])
-            new = window.new_truth(user)
-            if new:
-                known = np.zeros(n, dtype=bool)
-                known[window.known[user]] = True
-                candidates = person_candidates(view, known)
-                sets["new"].add_query(view.features(candidates), candidates, new)
-        for case in window.moments:
-            view = PersonView(window.context, case.history, case.utc, settings, case.local)
-            candidates = person_candidates(view)
-            sets["moment"].add_query(view.features(candidates), candidates, {case.target})
+        queries = None if cache is None else cache.get(id(window))
+        if queries is None:
+            queries = window_sets(window, settings)
+            if cache is not None:
+                cache[id(window)] = queries
+        for mode in MODES:
+            sets[mode].extend(queries[mode])
         advance()
     return sets
 
@@ -202,11 +228,15 @@ def train_ranker(
     threads: int | None = None,
     advance: Callable[[], object] = lambda: None,
     rounds: dict[str, int] | None = None,
+    cache: QueryCache | None = None,
 ) -> tuple[dict[str, lgb.Booster], dict[str, int]]:
     """The boosters from the training windows, early-stopped on the validation window;
-    without one, each fits its `rounds` (found by an earlier call with one)."""
-    train = training_sets(training, settings, advance)
-    valid = training_sets([validation], settings, advance) if validation is not None else None
+    without one, each fits its `rounds` (found by an earlier call with one). `cache`: the
+    windows' queries, kept between calls (`training_sets`)."""
+    train = training_sets(training, settings, advance, cache)
+    valid = None
+    if validation is not None:
+        valid = training_sets([validation], settings, advance, cache)
     boosters, found = {}, {}
     for mode in MODES:
         boosters[mode], found[mode] = train_booster(
