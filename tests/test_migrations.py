@@ -1,16 +1,19 @@
 """The schema is made only by Alembic migrations, and they produce exactly the models."""
 
+import json
 import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
 
 from luna.config import Settings
 from luna.db import create_db_engine
 from luna.migrate import downgrade, is_at_head, upgrade
 from luna.models import Base
+from luna.models import ExperimentExposure as E
 
 
 def schema_diff(engine) -> list:
@@ -176,3 +179,77 @@ def test_trigger_migration_recounts_totals_a_loader_left_empty(db_url, backend):
         ).all()
     engine.dispose()
     assert [tuple(t) for t in totals] == [("bar", 1, 15)]
+
+
+def test_exposure_items_move_onto_the_exposure_and_back(db_url, backend):
+    """Migration e5b70c29d8a1: exposures written with a row per item read back the same from
+    the arrays (order and arms kept, arms NULL in an A/B test), and the downgrade restores
+    the rows. SQLite keeps the ids as the hex text of its other Uuid columns."""
+    engine = create_db_engine(Settings(database_url=db_url))
+    downgrade(engine, "d91f3a6c2e48")
+    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    user, experiment = uuid.uuid4(), uuid.uuid4()
+    ab, interleaved, empty = (uuid.UUID(int=n) for n in (1, 2, 3))
+    items = {ab: [(uuid.uuid4(), None) for _ in range(3)]}
+    items[interleaved] = [(uuid.uuid4(), arm) for arm in ("near", "popular", "near")]
+    now = "2030-01-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
+            {"id": as_id(user), "t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO experiments (id, key, surface, mode, status, attribution_hours,"
+                " arms, created_at) VALUES (:id, 'k', 'venues', 'ab', 'stopped', 24, '[]', :t)"
+            ),
+            {"id": as_id(experiment), "t": now},
+        )
+        for exposure in (ab, interleaved, empty):
+            conn.execute(
+                text(
+                    "INSERT INTO experiment_exposures (id, experiment_id, arm, user_id,"
+                    " shown_at, expires_at) VALUES (:id, :x, 'a', :u, :t, :t)"
+                ),
+                {"id": as_id(exposure), "x": as_id(experiment), "u": as_id(user), "t": now},
+            )
+            # Written in reverse: the arrays follow position, not insertion order.
+            for position, (item, arm) in reversed(list(enumerate(items.get(exposure, [])))):
+                conn.execute(
+                    text(
+                        "INSERT INTO experiment_exposure_items (exposure_id, position, item_id,"
+                        " arm) VALUES (:e, :p, :i, :a)"
+                    ),
+                    {"e": as_id(exposure), "p": position, "i": as_id(item), "a": arm},
+                )
+    upgrade(engine)
+    with Session(engine) as session:
+        read = {e.id: (e.item_ids, e.item_arms) for e in session.scalars(select(E))}
+    assert read == {
+        ab: ([item for item, _ in items[ab]], None),
+        interleaved: ([item for item, _ in items[interleaved]], ["near", "popular", "near"]),
+        empty: ([], None),
+    }
+    if backend == "sqlite":
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT item_ids FROM experiment_exposures WHERE id = :id"),
+                {"id": ab.hex},
+            ).scalar_one()
+        assert json.loads(stored) == [item.hex for item, _ in items[ab]]
+    downgrade(engine, "d91f3a6c2e48")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT exposure_id, position, item_id, arm FROM experiment_exposure_items"
+                " ORDER BY exposure_id, position"
+            )
+        ).all()
+    upgrade(engine)
+    engine.dispose()
+    raw = as_id if backend == "sqlite" else (lambda u: u)  # what the text query returns
+    assert [tuple(r) for r in rows] == [
+        (raw(exposure), position, raw(item), arm)
+        for exposure in (ab, interleaved)
+        for position, (item, arm) in enumerate(items[exposure])
+    ]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from luna.experiments.assignment import team_draft
 from luna.experiments.simulation import power
-from luna.models import ExperimentExposureItem
+from luna.models import ExperimentExposure
 from tests.experiments.helpers import HEADER, arm_of, flush, results, start
 from tests.factories import create_user, create_venue, interact
 
@@ -58,11 +58,11 @@ def test_an_interleaved_list_mixes_both_rankers_and_credits_likes(client, engine
     shown = [r["venue_id"] for r in response.json()]
     flush(client)
     with Session(engine) as session:
+        exposure = session.scalars(select(ExperimentExposure)).one()
+        assert exposure.item_arms is not None
         credits = {
-            str(item.item_id): item.arm
-            for item in session.scalars(
-                select(ExperimentExposureItem).order_by(ExperimentExposureItem.position)
-            )
+            str(item_id): arm
+            for item_id, arm in zip(exposure.item_ids, exposure.item_arms, strict=True)
         }
     assert list(credits) == shown
     assert sorted(credits.values()) == ["near", "near", "popular", "popular"]

@@ -1,13 +1,28 @@
 """The SQL of experiments. Conversions are not stored: they are found by joining each
-exposure's items with what the person did afterwards (`converted`), so they cannot drift
-from the interactions and plans they come from."""
+exposure's items (`shown_items`) with what the person did afterwards (`converted`), so they
+cannot drift from the interactions and plans they come from."""
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    String,
+    Uuid,
+    and_,
+    column,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +30,6 @@ from luna.models import (
     POSITIVE_INTERACTION_TYPES,
     Experiment,
     ExperimentExposure,
-    ExperimentExposureItem,
     Interaction,
     Plan,
     PlanParticipant,
@@ -25,7 +39,6 @@ if TYPE_CHECKING:
     from luna.experiments.serving import Exposure
 
 E = ExperimentExposure
-I = ExperimentExposureItem  # noqa: E741
 
 
 def get_by_key(session: Session, key: str) -> Experiment | None:
@@ -80,72 +93,101 @@ def insert_exposures(session: Session, batch: "Sequence[Exposure]") -> int:
 
 
 def _insert(session: Session, batch: "Sequence[Exposure]") -> None:
-    session.execute(
-        insert(E),
-        [
-            {
-                "id": x.id,
-                "experiment_id": x.experiment_id,
-                "arm": x.arm,
-                "user_id": x.user_id,
-                "shown_at": x.shown_at,
-                "expires_at": x.expires_at,
-            }
-            for x in batch
-        ],
-    )
-    items = [
-        {"exposure_id": x.id, "position": position, "item_id": item_id, "arm": arm}
-        for x in batch
-        for position, (item_id, arm) in enumerate(x.items)
-    ]
-    if items:
-        session.execute(insert(I), items)
+    session.execute(insert(E), [_row(x) for x in batch])
+
+
+def _row(x: "Exposure") -> dict[str, Any]:
+    arms = [arm for _, arm in x.items]
+    return {
+        "id": x.id,
+        "experiment_id": x.experiment_id,
+        "arm": x.arm,
+        "user_id": x.user_id,
+        "shown_at": x.shown_at,
+        "expires_at": x.expires_at,
+        "item_ids": [item_id for item_id, _ in x.items],
+        # NULL in an A/B test rather than an array of NULLs.
+        "item_arms": arms if any(arm is not None for arm in arms) else None,
+    }
+
+
+_COPY_COLUMNS = (
+    "id", "experiment_id", "arm", "user_id", "shown_at", "expires_at", "item_ids", "item_arms"
+)  # fmt: skip
 
 
 def _copy(session: Session, batch: "Sequence[Exposure]") -> None:
     """PostgreSQL: COPY through the driver, about 25 µs of this process's CPU per exposure of
     ten items, against 300 µs for a multi-row INSERT's parameters."""
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(
-        "COPY experiment_exposures (id, experiment_id, arm, user_id, shown_at, expires_at) "
-        "FROM STDIN"
-    ) as copy:
+    with cursor.copy(f"COPY experiment_exposures ({', '.join(_COPY_COLUMNS)}) FROM STDIN") as copy:
+        # Declared so psycopg dumps the Python lists as uuid[] and varchar[].
+        copy.set_types(["uuid", "uuid", "varchar", "uuid", "timestamptz", "timestamptz",
+                        "uuid[]", "varchar[]"])  # fmt: skip
         for x in batch:
-            copy.write_row((x.id, x.experiment_id, x.arm, x.user_id, x.shown_at, x.expires_at))
-    with cursor.copy(
-        "COPY experiment_exposure_items (exposure_id, position, item_id, arm) FROM STDIN"
-    ) as copy:
-        for x in batch:
-            for position, (item_id, arm) in enumerate(x.items):
-                copy.write_row((x.id, position, item_id, arm))
+            row = _row(x)
+            copy.write_row(tuple(row[c] for c in _COPY_COLUMNS))
+
+
+@dataclass(frozen=True)
+class ShownItems:
+    """The items of the exposure `E` in the same query: `source` to join to E (ON true),
+    then one row per item, `position` 0 = first, `arm` NULL in an A/B test."""
+
+    source: FromClause
+    position: ColumnElement[int]
+    item_id: ColumnElement[uuid.UUID]
+    arm: ColumnElement[str | None]
+
+
+def shown_items(session: Session) -> ShownItems:
+    """PostgreSQL unnests the two arrays side by side (a NULL item_arms gives NULL arms);
+    SQLite walks the JSON array with json_each, whose values are the same hex text as the
+    Uuid columns they are compared with."""
+    if session.get_bind().dialect.name == "postgresql":
+        items = (
+            func.unnest(E.item_ids, E.item_arms)
+            .table_valued(
+                column("item_id", Uuid()), column("arm", String()), with_ordinality="ordinality"
+            )
+            .render_derived(name="shown", with_types=False)
+            .lateral()
+        )
+        return ShownItems(items, items.c.ordinality - 1, items.c.item_id, items.c.arm)
+    items = (
+        func.json_each(E.item_ids)
+        .table_valued(column("key", Integer()), column("value", Uuid()))
+        .alias("shown")
+    )
+    arm = func.json_extract(E.item_arms, func.printf("$[%d]", items.c.key))
+    return ShownItems(items, items.c.key, items.c.value, arm)
 
 
 def _in_window(column: ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(column >= E.shown_at, column <= E.expires_at)
 
 
-def converted(surface: str) -> ColumnElement[bool]:
+def converted(surface: str, item_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
     """Whether the exposure's person acted on this item within the attribution window:
     venues: a like or interest on it, or a plan they organized there; people: they invited
     that person to a plan (recorded when they did: created_at, the server's time)."""
     if surface == "venues":
         liked = exists().where(
             Interaction.user_id == E.user_id,
-            Interaction.venue_id == I.item_id,
+            Interaction.venue_id == item_id,
             Interaction.interaction_type.in_(POSITIVE_INTERACTION_TYPES),
             _in_window(Interaction.created_at),
         )
         organized = exists().where(
             Plan.organizer_id == E.user_id,
-            Plan.venue_id == I.item_id,
+            Plan.venue_id == item_id,
             _in_window(Plan.created_at),
         )
         return or_(liked, organized)
     return exists().where(
         PlanParticipant.plan_id == Plan.id,
         Plan.organizer_id == E.user_id,
-        PlanParticipant.user_id == I.item_id,
+        PlanParticipant.user_id == item_id,
         _in_window(PlanParticipant.created_at),
     )
 
@@ -162,10 +204,11 @@ def arm_counts(session: Session, experiment_id: uuid.UUID) -> dict[str, tuple[in
 
 def converted_counts(session: Session, experiment: Experiment) -> dict[str, int]:
     """{arm: people converted}."""
+    shown = shown_items(session)
     rows = session.execute(
         select(E.arm, func.count(func.distinct(E.user_id)))
-        .join(I, I.exposure_id == E.id)
-        .where(E.experiment_id == experiment.id, converted(experiment.surface))
+        .join(shown.source, true())
+        .where(E.experiment_id == experiment.id, converted(experiment.surface, shown.item_id))
         .group_by(E.arm)
     ).all()
     return {arm: count for arm, count in rows}
@@ -175,11 +218,16 @@ def credited_conversions(
     session: Session, experiment: Experiment
 ) -> Sequence[tuple[uuid.UUID, str, int]]:
     """Interleaving: (person, arm, shown items they converted on that the arm contributed)."""
+    shown = shown_items(session)
     rows = session.execute(
-        select(E.user_id, I.arm, func.count(func.distinct(I.item_id)))
-        .join(I, I.exposure_id == E.id)
-        .where(E.experiment_id == experiment.id, I.arm.is_not(None), converted(experiment.surface))
-        .group_by(E.user_id, I.arm)
+        select(E.user_id, shown.arm, func.count(func.distinct(shown.item_id)))
+        .join(shown.source, true())
+        .where(
+            E.experiment_id == experiment.id,
+            shown.arm.is_not(None),
+            converted(experiment.surface, shown.item_id),
+        )
+        .group_by(E.user_id, shown.arm)
     ).all()
     return [(user_id, arm, count) for user_id, arm, count in rows]
 
@@ -189,10 +237,11 @@ def people_timeline(
 ) -> Sequence[tuple[str, datetime, bool]]:
     """Per person exposed: (arm, first exposure, converted), in order of first exposure (the
     report's curve over time)."""
+    shown = shown_items(session)
     converted_users = (
         select(E.user_id)
-        .join(I, I.exposure_id == E.id)
-        .where(E.experiment_id == experiment.id, converted(experiment.surface))
+        .join(shown.source, true())
+        .where(E.experiment_id == experiment.id, converted(experiment.surface, shown.item_id))
         .distinct()
         .scalar_subquery()
     )

@@ -12,7 +12,7 @@ from luna.models.enums import (
     PlanStatus,
     RelationshipType,
 )
-from luna.models.experiment import Experiment, ExperimentExposure, ExperimentExposureItem
+from luna.models.experiment import Experiment, ExperimentExposure
 from luna.models.interaction import CategoryEngagement, Interaction, PopularityWindow
 from luna.models.plan import Plan, PlanEvent, PlanIdempotencyKey, PlanParticipant
 from luna.models.social import SocialEdge
@@ -29,7 +29,6 @@ __all__ = [
     "CategoryEngagement",
     "Experiment",
     "ExperimentExposure",
-    "ExperimentExposureItem",
     "Interaction",
     "InteractionType",
     "ParticipantStatus",
