@@ -16,6 +16,18 @@ from luna.models import Base
 from luna.models import ExperimentExposure as E
 
 
+def raw_id(backend: str):
+    """How a Uuid column holds an id in raw SQL: 32 hex digits on SQLite, text on PostgreSQL."""
+    return (lambda u: u.hex) if backend == "sqlite" else str
+
+
+def insert_user(conn, user_id: str, now: str) -> None:
+    conn.execute(
+        text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
+        {"id": user_id, "t": now},
+    )
+
+
 def schema_diff(engine) -> list:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -69,14 +81,11 @@ def test_upgrade_keeps_rows_of_tables_referring_to_a_rebuilt_table(db_url, backe
     engine = create_db_engine(Settings(database_url=db_url))
     downgrade(engine, "base")
     upgrade(engine, "92ea349b1489")
-    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    as_id = raw_id(backend)
     user, venue, plan, booking = (uuid.uuid4() for _ in range(4))
     now = "2030-01-01 00:00:00"
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
-            {"id": as_id(user), "t": now},
-        )
+        insert_user(conn, as_id(user), now)
         conn.execute(
             text("INSERT INTO venues (id, name, lat, lng, created_at) VALUES (:id, 'v', 0, 0, :t)"),
             {"id": as_id(venue), "t": now},
@@ -138,14 +147,11 @@ def test_trigger_migration_recounts_totals_a_loader_left_empty(db_url, backend):
     migration mends such a database."""
     engine = create_db_engine(Settings(database_url=db_url))
     downgrade(engine, "6a1e9c3f2b70")
-    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    as_id = raw_id(backend)
     user, bar, museum = (uuid.uuid4() for _ in range(3))
     now = "2030-01-01 00:00:00"
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
-            {"id": as_id(user), "t": now},
-        )
+        insert_user(conn, as_id(user), now)
         for venue, category in ((bar, "bar"), (museum, None)):
             conn.execute(
                 text(
@@ -187,17 +193,14 @@ def test_exposure_items_move_onto_the_exposure_and_back(db_url, backend):
     the rows. SQLite keeps the ids as the hex text of its other Uuid columns."""
     engine = create_db_engine(Settings(database_url=db_url))
     downgrade(engine, "d91f3a6c2e48")
-    as_id = (lambda u: u.hex) if backend == "sqlite" else str
+    as_id = raw_id(backend)
     user, experiment = uuid.uuid4(), uuid.uuid4()
     ab, interleaved, empty = (uuid.UUID(int=n) for n in (1, 2, 3))
     items = {ab: [(uuid.uuid4(), None) for _ in range(3)]}
     items[interleaved] = [(uuid.uuid4(), arm) for arm in ("near", "popular", "near")]
     now = "2030-01-01 00:00:00"
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO users (id, handle, name, created_at) VALUES (:id, 'h', 'n', :t)"),
-            {"id": as_id(user), "t": now},
-        )
+        insert_user(conn, as_id(user), now)
         conn.execute(
             text(
                 "INSERT INTO experiments (id, key, surface, mode, status, attribution_hours,"
