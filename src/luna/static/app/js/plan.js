@@ -87,9 +87,11 @@ async function confirm() {
 
 async function refresh() {
   const planId = plan.id;
-  const [current, events] = await Promise.all([
-    api(`/plans/${planId}`), api(`/plans/${planId}/events`),
-  ]);
+  // The plan first, then its events: a status change is written with its events, so the
+  // timeline is then at least as new as the status (read together, the events could be
+  // older, and the poll in confirm() stops at the new status).
+  const current = await api(`/plans/${planId}`);
+  const events = await api(`/plans/${planId}/events`);
   if (plan?.id !== planId) return;
   plan = current;
   const status = document.getElementById("plan-status");
