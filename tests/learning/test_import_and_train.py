@@ -17,8 +17,8 @@ from luna.config import Settings
 from luna.db import create_db_engine
 from luna.learning.checkins_import import convert_checkins, user_uuid, venue_uuid
 from luna.learning.database import load_database
-from luna.learning.evaluate import train_from_log
 from luna.learning.ranker import load_model_file
+from luna.learning.training import train_from_log
 from luna.models import Interaction, User, Venue
 
 SLICE = 25  # people with ids up to this: a few thousand check-ins
@@ -173,7 +173,7 @@ def test_luna_train_records_the_last_interaction_it_learned_from(
     from datetime import UTC, datetime
 
     from luna.config import get_settings
-    from luna.learning import evaluate
+    from luna.learning import training
     from tests.factories import create_user, create_venue, interact
     from tests.learning.test_model_file import tiny_model
 
@@ -194,7 +194,7 @@ def test_luna_train_records_the_last_interaction_it_learned_from(
         model.metrics = {"learned": {"all": {"ndcg@10": 0.3}, "new": {"ndcg@10": 0.1}}}
         return model
 
-    monkeypatch.setattr(evaluate, "train_from_log", train_from_log)
+    monkeypatch.setattr(training, "train_from_log", train_from_log)
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
     try:

@@ -110,7 +110,7 @@ def train(
     from luna.config import get_settings
     from luna.db import create_db_engine
     from luna.learning.database import load_database
-    from luna.learning.evaluate import train_from_log
+    from luna.learning.training import train_from_log
 
     settings = get_settings()
     path = out or Path(settings.luna_venue_model_path)

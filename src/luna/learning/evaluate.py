@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
 from luna.config import RecoSettings
 from luna.learning import baselines, moments, next_visit
 from luna.learning.catalog import build_catalog
-from luna.learning.data import DEFAULT_CHECKINS, CheckinLog, load_foursquare
+from luna.learning.data import DEFAULT_CHECKINS, load_foursquare
 from luna.learning.docs_page import check_page, update_page
 from luna.learning.metrics import (
     BOOTSTRAP_RESAMPLES,
@@ -34,14 +33,21 @@ from luna.learning.metrics import (
     top_k,
 )
 from luna.learning.progress import step_progress
-from luna.learning.ranker import QueryCache, RankerModel, train_ranker, train_ranker_steps
+from luna.learning.ranker import RankerModel, train_ranker, train_ranker_steps
+from luna.learning.report import (
+    LEARNED,
+    VARIANT_TITLES,
+    VARIANTS,
+    markdown_summary,
+    markdown_table,
+    plot,
+    rich_table,
+    summary_lines,
+)
 from luna.learning.serving import LearnedVenueRanker
-from luna.learning.split import TimeSplit, time_split
+from luna.learning.split import time_split
 from luna.learning.windows import Window, build_window
 
-VARIANTS = ("all", "new")
-VARIANT_TITLES = {"all": "all future visits", "new": "venues new to the person"}
-LEARNED = "learned ranker (LambdaRank)"
 TRAINING_SNAPSHOTS = 3
 # The blocks of docs/evaluation.md that `luna eval --docs` writes (luna.learning.docs_page).
 DOCS_BLOCKS = ("results", "next-visit")
@@ -292,7 +298,7 @@ def run(config: EvalConfig, console: Console) -> dict:
         "people": log.n_users,
         "catalog_venues": len(catalog),
         "catalog_categories": len(catalog.category_names),
-        "split": _describe_split(split),
+        "split": split.describe(),
         "training_snapshots": len(training),
         "test_people": {v: results[LEARNED][v]["people"] for v in VARIANTS},
         "als_tuning": als.tuning,
@@ -339,19 +345,6 @@ def run(config: EvalConfig, console: Console) -> dict:
     return report
 
 
-def _describe_split(split: TimeSplit) -> dict[str, str]:
-    from datetime import UTC, datetime
-
-    def day(seconds: int) -> str:
-        return datetime.fromtimestamp(seconds, UTC).date().isoformat()
-
-    return {
-        "train": f"{day(split.start)} .. {day(split.val_start)}",
-        "validation": f"{day(split.val_start)} .. {day(split.test_start)}",
-        "test": f"{day(split.test_start)} .. {day(split.end)}",
-    }
-
-
 def goal_check(results: dict) -> dict:
     """NDCG@10 of the learned ranker ≥ 1.5 x the heuristic's and above every baseline."""
     summary, met = [], True
@@ -374,199 +367,8 @@ def goal_check(results: dict) -> dict:
     return {"met": met, "summary": summary}
 
 
-COLUMNS = ("recall", "ndcg", "hit", "coverage")
-
-
-def _headers() -> list[str]:
-    return [f"{m}@{k}" for k in KS for m in COLUMNS]
-
-
-def markdown_table(results: dict) -> str:
-    parts = []
-    for variant in VARIANTS:
-        people = int(next(iter(results.values()))[variant]["people"])
-        parts.append(f"**{VARIANT_TITLES[variant]}** ({people} people)\n")
-        parts.append("| model | " + " | ".join(_headers()) + " |")
-        parts.append("|---|" + "---:|" * len(_headers()))
-        for name, result in results.items():
-            cells = [f"{result[variant][h]:.4f}" for h in _headers()]
-            label = f"**{name}**" if name == LEARNED else name
-            parts.append(f"| {label} | " + " | ".join(cells) + " |")
-        parts.append("")
-    return "\n".join(parts)
-
-
-def summary_lines(split_truth: dict, gains: dict) -> list[str]:
-    t = split_truth
-    lines = [
-        f"test truth: {t['checkins']} catalog check-ins, {t['repeat_checkin_share']:.1%} at "
-        f"venues the person had visited before (repeat), "
-        f"{1 - t['repeat_checkin_share']:.1%} new (explore); {t['pairs']} distinct "
-        f"(person, venue) pairs, {t['repeat_pair_share']:.1%} repeat; {t['people_only_new']} "
-        f"of {t['people']} people visited only venues new to them"
-    ]
-    for variant in VARIANTS:
-        g = gains[variant]
-        low, high = g["ci95"]
-        lines.append(
-            f"{VARIANT_TITLES[variant]}: learned - best baseline ({g['best_baseline']}) = "
-            f"{g['gain']:+.4f} NDCG@10, 95% CI [{low:+.4f}, {high:+.4f}] "
-            f"(paired bootstrap over people, {g['resamples']} resamples)"
-        )
-    return lines
-
-
-def markdown_summary(split_truth: dict, gains: dict) -> str:
-    t = split_truth
-    parts = [
-        "**repeat / explore split of the test truth**\n",
-        "| | total | repeat (visited before the cutoff) | explore (new to the person) |",
-        "|---|---:|---:|---:|",
-        f"| catalog check-ins | {t['checkins']} | {t['repeat_checkin_share']:.1%} | "
-        f"{1 - t['repeat_checkin_share']:.1%} |",
-        f"| distinct (person, venue) pairs | {t['pairs']} | {t['repeat_pair_share']:.1%} | "
-        f"{1 - t['repeat_pair_share']:.1%} |",
-        "",
-        f"{t['people_only_new']} of {t['people']} people visited only venues new to them.",
-        "",
-        "**learned ranker minus the best baseline, NDCG@10** (95% paired bootstrap interval "
-        f"over people, {BOOTSTRAP_RESAMPLES} resamples)\n",
-        "| variant | best baseline | its NDCG@10 | learned | gain | 95% interval |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    for variant in VARIANTS:
-        g = gains[variant]
-        low, high = g["ci95"]
-        parts.append(
-            f"| {VARIANT_TITLES[variant]} | {g['best_baseline']} | {g['baseline_ndcg@10']:.4f} "
-            f"| {g['learned_ndcg@10']:.4f} | {g['gain']:+.4f} | [{low:+.4f}, {high:+.4f}] |"
-        )
-    return "\n".join(parts)
-
-
-def rich_table(results: dict) -> Table:
-    table = Table(title="Venue recommendation, test window (every catalog venue ranked)")
-    table.add_column("variant")
-    table.add_column("model")
-    for header in _headers():
-        table.add_column(header, justify="right")
-    for variant in VARIANTS:
-        for name, result in results.items():
-            style = "bold green" if name == LEARNED else None
-            cells = [f"{result[variant][h]:.4f}" for h in _headers()]
-            table.add_row(variant, name, *cells, style=style)
-        table.add_section()
-    return table
-
-
-def plot(model_intervals: dict, path: Path) -> None:
-    """Each model's NDCG@10 with its 95% bootstrap interval, one panel per variant."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(model_intervals)
-    labels = [name.split(" (")[0] for name in names]  # parameters are in the tables
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.4 * len(names) + 1.8), sharey=True)
-    y = np.arange(len(names))[::-1]
-    for ax, variant in zip(axes, VARIANTS, strict=True):
-        mean, low, high = np.array([model_intervals[n][variant] for n in names]).T
-        colors = ["tab:green" if n == LEARNED else "tab:gray" for n in names]
-        ax.barh(y, mean, color=colors, xerr=[mean - low, high - mean], capsize=3)
-        ax.set_title(VARIANT_TITLES[variant])
-        ax.set_xlabel("NDCG@10, 95% bootstrap interval over people")
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, labels, fontsize=9)
-    fig.suptitle("Foursquare NYC, last 4 weeks: every catalog venue ranked")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-
-
 def _blas_threads(count: int) -> object:
     """BLAS on `count` threads while implicit's own threads run (its advice)."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=count, user_api="blas")
-
-
-def train_from_log(
-    log: CheckinLog,
-    homes: np.ndarray | None,
-    seed: int,
-    console: Console,
-    training_snapshots: int = TRAINING_SNAPSHOTS,
-) -> RankerModel:
-    """`luna train`: every venue of the log is in the catalog; the last 4 weeks measure the
-    model against the heuristic (stored in the model file), the 4 before stop the trees
-    early, the earlier 4-week windows are what the trees learn from. Then the boosters are
-    refitted, with the rounds found, on every window up to the end: the model served learns
-    from the latest weeks too (what was measured is the same recipe, 4 weeks earlier)."""
-    settings = RecoSettings()
-    catalog = build_catalog(log, categories=frozenset(log.venue_category.tolist()))
-    split = time_split(log)
-    snapshots = split.training_snapshots(training_snapshots)
-    if not snapshots:
-        raise ValueError("not enough history: training needs more than 8 weeks of interactions")
-    with step_progress(console) as progress:
-        step = progress.add_task("building windows", total=len(snapshots) + 2)
-        training = []
-        for snapshot in snapshots:
-            training.append(build_window(log, catalog, snapshot, homes, seed=seed))
-            progress.advance(step)
-        validation = build_window(log, catalog, split.validation, homes, seed=seed)
-        progress.advance(step)
-        test = build_window(log, catalog, split.test, homes, seed=seed)
-        progress.advance(step)
-        step = progress.add_task(
-            "training the ranker", total=train_ranker_steps(training, validation)
-        )
-        threads = min(2, os.cpu_count() or 1)
-        queries: QueryCache = {}  # the refit below reuses the windows' queries
-        boosters, rounds = train_ranker(
-            training,
-            validation,
-            settings,
-            seed,
-            threads,
-            lambda: progress.advance(step),
-            cache=queries,
-        )
-        step = progress.add_task("measuring on the last 4 weeks", total=1)
-        ranker = LearnedVenueRanker(RankerModel(boosters), settings)
-        heuristic = baselines.Heuristic(settings)
-        metrics = {
-            "learned": evaluate_model(
-                test, lambda w, u, v: ranker.score_window(w, u, v), len(catalog)
-            ),
-            "heuristic": evaluate_model(test, baseline_scorer(heuristic), len(catalog)),
-        }
-        progress.advance(step)
-        latest = [*training, validation, test]
-        step = progress.add_task(
-            "refitting on every window", total=train_ranker_steps(latest, None)
-        )
-        boosters, _ = train_ranker(
-            latest,
-            None,
-            settings,
-            seed,
-            threads,
-            lambda: progress.advance(step),
-            rounds,
-            cache=queries,
-        )
-    return RankerModel(
-        boosters,
-        metrics=metrics,
-        info={
-            "trained_on": "database",
-            "refit": "on every window up to the end, after the metrics (the last 4 weeks)",
-            "interactions": len(log),
-            "venues": len(catalog),
-            "split": _describe_split(split),
-            "rounds": rounds,
-            "seed": seed,
-        },
-    )

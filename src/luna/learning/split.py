@@ -14,6 +14,7 @@ window itself, and the test snapshot is the test window.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from luna.learning.data import WEEK, CheckinLog
 
@@ -40,6 +41,18 @@ class TimeSplit:
     @property
     def test(self) -> Snapshot:
         return Snapshot(self.test_start, self.end)
+
+    def describe(self) -> dict[str, str]:
+        """The windows as dates (UTC), for reports and the model file."""
+
+        def day(seconds: int) -> str:
+            return datetime.fromtimestamp(seconds, UTC).date().isoformat()
+
+        return {
+            "train": f"{day(self.start)} .. {day(self.val_start)}",
+            "validation": f"{day(self.val_start)} .. {day(self.test_start)}",
+            "test": f"{day(self.test_start)} .. {day(self.end)}",
+        }
 
     def training_snapshots(self, count: int) -> list[Snapshot]:
         """`count` windows as long as validation, back to back, ending at `val_start`
