@@ -36,12 +36,12 @@ from luna.config import RecoSettings
 from luna.learning import baselines
 from luna.learning.candidates import candidate_positions
 from luna.learning.catalog import build_catalog
-from luna.learning.data import WEEK, load_foursquare
-from luna.learning.evaluate import Scorer, baseline_scorer, evaluate_model
+from luna.learning.data import load_foursquare
+from luna.learning.evaluate import TRAINING_SNAPSHOTS, Scorer, baseline_scorer, evaluate_model
 from luna.learning.metrics import paired_bootstrap
 from luna.learning.person_view import person_features
 from luna.learning.ranker import EARLY_STOPPING, MAX_ROUNDS, PARAMS, cascade_scores, fallback_order
-from luna.learning.split import Snapshot, time_split
+from luna.learning.split import time_split
 from luna.learning.windows import Window, build_window
 
 REFERENCE_SEED = 42
@@ -125,13 +125,8 @@ def main() -> None:
     log = load_foursquare()
     catalog = build_catalog(log)
     split = time_split(log)
-    length = split.test_start - split.val_start
-    # ranker_ablation.py's back-to-back 4-week snapshots, k = 0, 4, 8 weeks back.
-    snapshots = [
-        Snapshot(c, c + length)
-        for k in (0, 4, 8)
-        if (c := split.val_start - length - k * WEEK) - split.start >= 4 * WEEK
-    ]
+    # The back-to-back 4-week snapshots `luna eval` trains on (ranker_ablation's reference).
+    snapshots = split.training_snapshots(TRAINING_SNAPSHOTS)
     validation = build_window(log, catalog, split.validation)
     val_items = queries(validation, label_counts(log, catalog, split.validation), settings)
     items = []

@@ -132,20 +132,6 @@ def location(catalog: Catalog, prior: np.ndarray, known: np.ndarray) -> np.ndarr
     )
 
 
-def ridge_scores(features, target, train, seed) -> np.ndarray:
-    """As `learner.behaviour_scores` fits (penalty, folds), on other features and targets."""
-    scores = learner._ridge_fit_predict(
-        features[train], target[train], features, learner.RIDGE * len(train)
-    )
-    fold = np.random.default_rng(seed).integers(0, learner.FOLDS, len(train))
-    for f in range(learner.FOLDS):
-        held, fit = train[fold == f], train[fold != f]
-        scores[held] = learner._ridge_fit_predict(
-            features[fit], target[fit], features[held], learner.RIDGE * len(fit)
-        )
-    return scores
-
-
 def gbm_scores(features, target, train, score_at, seed) -> np.ndarray:
     scores = np.zeros(target.shape)
     for j in range(target.shape[1]):
@@ -186,7 +172,7 @@ def recovery_table(log, catalog: Catalog) -> None:
         )  # fmt: skip
         scores = {
             variants[0]: learner.behaviour_scores(behaviour, prior, seen, seed),
-            variants[1]: ridge_scores(richer, defines, train, seed),
+            variants[1]: learner.ridge_out_of_fold(richer, defines, train, seed),
             variants[2]: gbm_scores(richer, defines, train, at, seed),
             variants[3]: gbm_scores(
                 np.hstack([richer, location(catalog, prior, seen)]), defines, train, at, seed

@@ -254,14 +254,22 @@ def behaviour_scores(
     if len(train) < 2 * FOLDS:
         return np.clip(taste[:, : prior.shape[1]], 0.0, 1.0)
     features = np.hstack([behaviour_features(behaviour), taste, embeddings(behaviour)])
-    scores = _ridge_fit_predict(features[train], prior[train], features, RIDGE * len(train))
+    return np.clip(ridge_out_of_fold(features, prior, train, seed), 0.0, 1.0)
+
+
+def ridge_out_of_fold(
+    features: np.ndarray, target: np.ndarray, train: np.ndarray, seed: int = 0
+) -> np.ndarray:
+    """Ridge predictions of `target` for every row, fitted on the rows `train`; those rows
+    get out-of-fold predictions (FOLDS folds drawn with `seed`)."""
+    scores = _ridge_fit_predict(features[train], target[train], features, RIDGE * len(train))
     fold = np.random.default_rng(seed).integers(0, FOLDS, len(train))
     for f in range(FOLDS):
         held, fit = train[fold == f], train[fold != f]
         scores[held] = _ridge_fit_predict(
-            features[fit], prior[fit], features[held], RIDGE * len(fit)
+            features[fit], target[fit], features[held], RIDGE * len(fit)
         )
-    return np.clip(scores, 0.0, 1.0)
+    return scores
 
 
 def learn(
